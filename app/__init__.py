@@ -1,0 +1,1 @@
+"""The GenAISys Studio application: engine, API, CLI."""

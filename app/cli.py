@@ -1,0 +1,174 @@
+"""`genaisys`: validate, run and list nodes from a terminal; serve the studio.
+
+Errors come out as one clear line on stderr, never a traceback. Exit codes: 0 success,
+1 an invalid graph or a failed run, 2 a file that cannot be read or a bad command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_UNREADABLE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_UNREADABLE
+    try:
+        return int(args.func(args))
+    except CliError as exc:
+        print(f"genaisys: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("genaisys: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="genaisys", description="GenAISys Studio: compose generative AI systems as graphs.")
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    nodes = sub.add_parser("nodes", help="list the installed node types")
+    nodes.add_argument("--json", action="store_true", help="print the catalog the canvas reads")
+    nodes.set_defaults(func=cmd_nodes)
+
+    val = sub.add_parser("validate", help="check a graph file; exit 0 valid, 1 invalid, 2 unreadable")
+    val.add_argument("file", type=Path)
+    val.add_argument("--json", action="store_true", help="print the full report as JSON")
+    val.set_defaults(func=cmd_validate)
+
+    run = sub.add_parser("run", help="run a graph file and print its outputs")
+    run.add_argument("file", type=Path)
+    run.add_argument("--input", "-i", action="append", default=[], metavar="NODE_ID=VALUE",
+                     help="a value for an io input node (repeatable)")
+    run.add_argument("--json", action="store_true", help="print the run record as JSON, no progress bars")
+    run.set_defaults(func=cmd_run)
+    return p
+
+
+def read_document(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CliError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"{path}: cannot read it ({exc.__class__.__name__}: {exc})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+def cmd_nodes(args: argparse.Namespace) -> int:
+    from nodes.registry import default_registry
+
+    catalog = default_registry().catalog()
+    if args.json:
+        print(json.dumps(catalog, indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("type", "title", "inputs", "outputs", title="GenAISys nodes")
+    for node in catalog["nodes"]:
+        ins = ", ".join(f"{i['name']}: {i['type']['label']}" for i in node["inputs"])
+        outs = ", ".join(f"{o['name']}: {o['type']['label']}" for o in node["outputs"])
+        table.add_row(node["type"], node["title"], ins, outs)
+    console = Console()
+    console.print(table)
+    for err in catalog["load_errors"]:
+        console.print(f"[red]could not load {err['module']}: {err['error']}[/red]")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from app.engine.validate import validate
+    from nodes.registry import default_registry
+
+    checked = validate(read_document(args.file), default_registry())
+    if args.json:
+        print(json.dumps(checked.report(), indent=2))
+    elif checked.ok:
+        print(f"{args.file}: valid ({len(checked.nodes)} nodes, {checked.graph.number_of_edges()} edges)")
+    else:
+        print(f"{args.file}: {len(checked.problems)} problem(s)")
+        for p in checked.problems:
+            print(f"  [{p.code}] {p.where()}: {p.message}")
+    return EXIT_OK if checked.ok else EXIT_INVALID
+
+
+def parse_inputs(pairs: Sequence[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        node_id, sep, value = pair.partition("=")
+        if not sep or not node_id:
+            raise CliError(f"--input {pair!r}: write it as NODE_ID=VALUE")
+        out[node_id] = value
+    return out
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from app.engine.executor import Executor, GraphInvalid
+    from nodes.registry import default_registry
+
+    document = read_document(args.file)
+    inputs = parse_inputs(args.input)
+    executor = Executor(default_registry())
+    try:
+        if args.json:
+            result = executor.run(document, inputs, scope=str(args.file))
+        else:
+            from app.progress import ProgressView
+
+            with ProgressView() as view:
+                result = executor.run(document, inputs, on_event=view.on_event, scope=str(args.file))
+    except GraphInvalid as exc:
+        if args.json:
+            print(json.dumps({"status": "invalid", "problems": [p.to_json() for p in exc.problems]}, indent=2))
+        else:
+            print(f"{args.file}: {len(exc.problems)} problem(s), nothing ran", file=sys.stderr)
+            for p in exc.problems:
+                print(f"  [{p.code}] {p.where()}: {p.message}", file=sys.stderr)
+        return EXIT_INVALID
+    finally:
+        executor.backend.shutdown()
+    if args.json:
+        print(json.dumps({
+            "run_id": result.run_id,
+            "status": result.status,
+            "duration_s": result.duration_s,
+            "outputs": result.outputs,
+            "nodes": {nid: r.to_json() for nid, r in result.nodes.items()},
+        }, indent=2, default=repr))
+    else:
+        _print_outputs(result)
+    return EXIT_OK if result.status == "succeeded" else EXIT_INVALID
+
+
+def _print_outputs(result: Any) -> None:
+    for nid, rec in result.nodes.items():
+        if rec.status == "failed" and rec.error and rec.error["code"] != "upstream_failed":
+            print(f"node {nid!r} failed: {rec.error['message']}", file=sys.stderr)
+    for nid, value in result.outputs.items():
+        text = value if isinstance(value, str) else json.dumps(value, indent=2, default=repr)
+        print(f"── {nid} ──\n{text}")
+    print(f"run {result.status} in {result.duration_s:.2f} s "
+          f"({len(result.ran)} ran, {len(result.cached)} cached)", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The engine: graph documents, validation, planning and execution."""

@@ -1,0 +1,119 @@
+"""The node result cache: bounded in entries and bytes, least recently used out first.
+
+A node's key hashes its type, version, params and the keys of its inputs, so a key
+stands for the whole upstream computation: an unchanged node hits, and anything downstream
+of a change misses because its input keys changed. Next to the results the cache keeps,
+per graph and node id, the signature of the node's last run, which is how the run record
+can say *why* a node ran ("params changed", "input changed", "new node").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    type_id: str
+    version: int
+    params_hash: str
+    input_keys: tuple[str, ...]
+
+    def key(self) -> str:
+        text = f"{self.type_id}|{self.version}|{self.params_hash}|{','.join(self.input_keys)}"
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def why_changed(self, before: Signature | None) -> str:
+        if before is None:
+            return "new node"
+        if before.type_id != self.type_id:
+            return "node type changed"
+        if before.version != self.version:
+            return "node version changed"
+        if before.params_hash != self.params_hash:
+            return "params changed"
+        if before.input_keys != self.input_keys:
+            return "input changed"
+        return "not in cache"
+
+
+def params_hash(params: dict[str, Any]) -> str:
+    text = json.dumps(params, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class ResultCache:
+    def __init__(self, max_entries: int = 1024, max_bytes: int = 1 << 30) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, tuple[dict[str, Any], int]] = OrderedDict()
+        self._bytes = 0
+        self._signatures: dict[tuple[str, str], Signature] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        item = self._items.get(key)
+        if item is None:
+            self.misses += 1
+            return None
+        self._items.move_to_end(key)
+        self.hits += 1
+        return item[0]
+
+    def put(self, key: str, outputs: dict[str, Any]) -> None:
+        size = estimate_size(outputs)
+        if size > self.max_bytes:
+            return  # larger than the whole budget: never cached
+        old = self._items.pop(key, None)
+        if old is not None:
+            self._bytes -= old[1]
+        self._items[key] = (outputs, size)
+        self._bytes += size
+        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+            _, (_, dropped) = self._items.popitem(last=False)
+            self._bytes -= dropped
+
+    def last_signature(self, scope: str, node_id: str) -> Signature | None:
+        return self._signatures.get((scope, node_id))
+
+    def remember(self, scope: str, node_id: str, signature: Signature) -> None:
+        self._signatures[(scope, node_id)] = signature
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._bytes = 0
+        self._signatures.clear()
+
+
+def estimate_size(value: Any, _depth: int = 0) -> int:
+    """Bytes a value holds, cheaply: exact for arrays and tensors, close for the rest."""
+    nbytes = getattr(value, "nbytes", None)
+    if isinstance(nbytes, int):
+        return nbytes
+    if hasattr(value, "element_size") and hasattr(value, "nelement"):  # torch tensors
+        return int(value.element_size() * value.nelement())
+    if isinstance(value, str | bytes | bytearray):
+        return len(value) + 49
+    if _depth > 6:
+        return 64
+    if isinstance(value, dict):
+        return 64 + sum(estimate_size(k, _depth + 1) + estimate_size(v, _depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return 56 + sum(estimate_size(v, _depth + 1) for v in value)
+    if hasattr(value, "size") and hasattr(value, "mode"):  # PIL images
+        w, h = value.size
+        return w * h * max(1, len(value.mode))
+    return sys.getsizeof(value)

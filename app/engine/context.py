@@ -1,0 +1,69 @@
+"""What a running node sees of the executor: progress, cancellation, provenance."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from app.engine.events import Emitter
+from nodes.api import NodeCancelled
+
+log = logging.getLogger("genaisys.nodes")
+
+
+class CancelToken:
+    """Set once to stop a run: no new node starts, and running nodes see it when they poll."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self.reason = ""
+
+    def cancel(self, reason: str = "cancelled by the user") -> None:
+        self.reason = reason
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds, waking at once on cancel; True if cancelled."""
+        return self._event.wait(timeout)
+
+
+class RunContext:
+    def __init__(self, node_id: str, run_id: str, emit: Emitter, cancel: CancelToken) -> None:
+        self.node_id = node_id
+        self.run_id = run_id
+        self._emit = emit
+        self._cancel = cancel
+        self.provenance: dict[str, Any] = {}
+
+    def progress(self, fraction: float, message: str = "", preview: Any = None) -> None:
+        data: dict[str, Any] = {"fraction": max(0.0, min(1.0, float(fraction)))}
+        if message:
+            data["message"] = message
+        if preview is not None:
+            data["preview"] = preview
+        self._emit("node_progress", self.node_id, **data)
+        self.check_cancelled()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.cancelled
+
+    def check_cancelled(self) -> None:
+        if self._cancel.cancelled:
+            raise NodeCancelled(self._cancel.reason)
+
+    def sleep(self, seconds: float) -> None:
+        """Wait, but stop at once if the run is cancelled."""
+        if self._cancel.wait(seconds):
+            raise NodeCancelled(self._cancel.reason)
+
+    def log(self, message: str) -> None:
+        log.info("[%s] %s", self.node_id, message)
+
+    def record(self, key: str, value: Any) -> None:
+        self.provenance[key] = value

@@ -1,0 +1,303 @@
+"""Run a checked graph: plan with networkx, skip what the cache already knows, run the rest.
+
+One scheduler loop owns all bookkeeping (cache, records, events order); node work runs
+inline for trivial nodes and on the backend's threads otherwise, so independent branches
+overlap while GPU nodes take turns on one lock. A node that fails fails its descendants;
+every other branch still finishes. Cancelling stops new nodes at once and running ones at
+their next progress report or poll.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+import traceback
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from pydantic import ValidationError
+
+from app.engine.backend import GPU_LOCK, Backend, ThreadBackend
+from app.engine.cache import ResultCache, Signature, params_hash
+from app.engine.context import CancelToken, RunContext
+from app.engine.events import Emitter, EventSink
+from app.engine.problems import Problem
+from app.engine.validate import CheckedGraph, CheckedNode, validate
+from nodes.api import NodeCancelled, NodeError
+from nodes.registry import Registry
+
+
+class GraphInvalid(Exception):
+    """The graph (or the run's inputs) did not pass validation; nothing ran."""
+
+    def __init__(self, problems: list[Problem], checked: CheckedGraph | None = None) -> None:
+        self.problems = problems
+        self.checked = checked
+        super().__init__("; ".join(f"{p.where()}: {p.message}" for p in problems[:5]))
+
+
+@dataclass
+class NodeRecord:
+    node_id: str
+    type: str
+    status: str = "pending"
+    """pending, running, succeeded, cached, failed, cancelled."""
+    reason: str = ""
+    cache_key: str = ""
+    started_at: float | None = None
+    duration_s: float | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+    error: dict[str, str] | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    traceback: str | None = None
+    """For the server log only; never sent to a client."""
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "node_id": self.node_id,
+            "type": self.type,
+            "status": self.status,
+            "reason": self.reason,
+            "cache_key": self.cache_key,
+            "started_at": self.started_at,
+            "duration_s": self.duration_s,
+            "error": self.error,
+        }
+        if self.provenance:
+            out["provenance"] = self.provenance
+        return out
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str
+    nodes: dict[str, NodeRecord]
+    outputs: dict[str, Any]
+    started_at: float
+    duration_s: float
+    generations: list[list[str]]
+
+    @property
+    def ran(self) -> list[str]:
+        return [n for n, r in self.nodes.items() if r.status == "succeeded"]
+
+    @property
+    def cached(self) -> list[str]:
+        return [n for n, r in self.nodes.items() if r.status == "cached"]
+
+
+class Executor:
+    def __init__(
+        self,
+        registry: Registry,
+        cache: ResultCache | None = None,
+        backend: Backend | None = None,
+        gpu_lock: Any = GPU_LOCK,
+    ) -> None:
+        self.registry = registry
+        self.cache = cache if cache is not None else ResultCache()
+        self.backend = backend or ThreadBackend()
+        self.gpu_lock = gpu_lock
+
+    def run(
+        self,
+        document: Any,
+        inputs: Mapping[str, Any] | None = None,
+        *,
+        on_event: EventSink | Iterable[EventSink] | None = None,
+        cancel: CancelToken | None = None,
+        run_id: str | None = None,
+        scope: str | None = None,
+    ) -> RunResult:
+        """Validate ``document``, apply run ``inputs`` (io input node id -> value) and run it.
+
+        Raises GraphInvalid before anything runs; otherwise always returns a RunResult,
+        whatever the nodes do. ``scope`` names the graph for the cache's "why it ran"."""
+        checked = document if isinstance(document, CheckedGraph) else validate(document, self.registry)
+        if not checked.ok:
+            raise GraphInvalid(checked.problems, checked)
+        params = apply_inputs(checked, inputs or {})
+        sinks = [on_event] if callable(on_event) else list(on_event or [])
+        return _Run(self, checked, params, Emitter(run_id or uuid.uuid4().hex, sinks), cancel or CancelToken(), scope or checked.name).execute()
+
+
+def apply_inputs(checked: CheckedGraph, inputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each node's params, with the run's inputs put into the io input nodes' ``value``."""
+    params = {nid: node.params for nid, node in checked.nodes.items()}
+    problems: list[Problem] = []
+    for nid, value in inputs.items():
+        node = checked.nodes.get(nid)
+        if node is None or node.cls.role != "input":
+            have = ", ".join(n for n, c in checked.nodes.items() if c.cls.role == "input") or "none"
+            problems.append(Problem("unknown_input", f"{nid!r} is not an input node of this graph; its inputs: {have}", node_id=nid))
+            continue
+        try:
+            params[nid] = node.cls.validate_params({**node.params, "value": value})
+        except ValidationError as exc:
+            msg = exc.errors(include_url=False)[0]["msg"]
+            problems.append(Problem("bad_input", f"input {nid!r} ({node.cls.title}): {msg}", node_id=nid, param="value"))
+    if problems:
+        raise GraphInvalid(problems, checked)
+    return params
+
+
+class _Run:
+    """The state of one run; lives on the caller's thread."""
+
+    def __init__(self, ex: Executor, checked: CheckedGraph, params: dict[str, dict[str, Any]], emit: Emitter, cancel: CancelToken, scope: str) -> None:
+        self.ex = ex
+        self.checked = checked
+        self.params = params
+        self.emit = emit
+        self.cancel = cancel
+        self.scope = scope
+        self.records = {nid: NodeRecord(nid, n.cls.type_id) for nid, n in checked.nodes.items()}
+        self.values: dict[str, dict[str, Any]] = {}
+        self.keys: dict[str, str] = {}
+        self.done_q: queue.SimpleQueue[tuple[str, Callable[[], Any]]] = queue.SimpleQueue()
+
+    def execute(self) -> RunResult:
+        graph = self.checked.graph
+        generations = [sorted(g) for g in nx.topological_generations(graph)]
+        started, t0 = time.time(), time.perf_counter()
+        self.emit("run_started", nodes=len(self.records), generations=len(generations))
+        waiting = {nid: graph.in_degree(nid) for nid in graph}
+        ready = deque(n for gen in generations for n in gen if waiting[n] == 0)
+        in_flight = 0
+        while ready or in_flight:
+            if not ready:
+                nid, finish = self.done_q.get()
+                in_flight -= 1
+                finish()
+                self._release(nid, waiting, ready)
+                continue
+            nid = ready.popleft()
+            if self._start(nid):  # dispatched to the backend
+                in_flight += 1
+            else:
+                self._release(nid, waiting, ready)
+        status = self._final_status()
+        duration = time.perf_counter() - t0
+        outputs = {nid: self.values[nid].get("value") for nid, n in self.checked.nodes.items() if n.cls.role == "output" and nid in self.values}
+        self.emit("run_finished", status=status, duration_s=duration, outputs=list(outputs))
+        return RunResult(self.emit.run_id, status, self.records, outputs, started, duration, generations)
+
+    def _release(self, nid: str, waiting: dict[str, int], ready: deque[str]) -> None:
+        for child in self.checked.graph.successors(nid):
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                ready.append(child)
+
+    def _final_status(self) -> str:
+        statuses = {r.status for r in self.records.values()}
+        if self.cancel.cancelled or "cancelled" in statuses:
+            return "cancelled"
+        return "failed" if "failed" in statuses else "succeeded"
+
+    # -- one node ------------------------------------------------------------------------
+
+    def _start(self, nid: str) -> bool:
+        """Start ``nid``; True if it now runs elsewhere, False if it is already settled."""
+        node, record = self.checked.nodes[nid], self.records[nid]
+        if self.cancel.cancelled:
+            record.status, record.reason = "cancelled", "run cancelled before this node started"
+            return False
+        failed = [src for src, _ in node.incoming.values() if self.records[src].status in ("failed", "cancelled")]
+        if failed:
+            self._fail(record, "upstream_failed", f"not run: upstream node {failed[0]!r} did not finish")
+            return False
+        kwargs, signature = self._inputs(node)
+        key = signature.key() if node.cls.cacheable else f"{signature.key()}:{self.emit.run_id}"
+        record.cache_key, self.keys[nid] = key, key
+        hit = self.ex.cache.get(key) if node.cls.cacheable else None
+        if hit is not None:
+            record.status, record.reason, record.outputs = "cached", "unchanged", hit
+            self.values[nid] = hit
+            self.ex.cache.remember(self.scope, nid, signature)
+            self.emit("node_cached", nid, reason="unchanged")
+            return False
+        before = self.ex.cache.last_signature(self.scope, nid)
+        record.reason = signature.why_changed(before) if node.cls.cacheable else "always runs"
+        record.status, record.started_at = "running", time.time()
+        self.emit("node_started", nid, reason=record.reason)
+        ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel)
+        if node.cls.inline:
+            self._finish(node, record, signature, ctx, *self._call(node, ctx, kwargs))
+            return False
+        def work() -> None:
+            result = self._call(node, ctx, kwargs)
+            self.done_q.put((nid, lambda: self._finish(node, record, signature, ctx, *result)))
+        self.ex.backend.submit(work)
+        return True
+
+    def _inputs(self, node: CheckedNode) -> tuple[dict[str, Any], Signature]:
+        params = self.params[node.id]
+        kwargs: dict[str, Any] = {}
+        input_keys: list[str] = []
+        effective: dict[str, Any] = {}
+        for port in node.ports.inputs:
+            source = node.incoming.get(port.name)
+            if source is not None:
+                kwargs[port.name] = self.values[source[0]][source[1]]
+                input_keys.append(f"{port.name}={self.keys[source[0]]}:{source[1]}")
+            elif port.name in params:
+                kwargs[port.name] = effective[port.name] = params[port.name]
+            elif port.has_default:
+                kwargs[port.name] = port.default
+        sig = Signature(node.cls.type_id, node.cls.version, params_hash(effective), tuple(input_keys))
+        return kwargs, sig
+
+    def _call(self, node: CheckedNode, ctx: RunContext, kwargs: dict[str, Any]) -> tuple[Any, Exception | None, float]:
+        t0 = time.perf_counter()
+        try:
+            instance = node.cls()
+            if node.cls.uses_gpu:
+                with self.ex.gpu_lock:
+                    ctx.check_cancelled()
+                    out = instance.run(ctx, **kwargs)
+            else:
+                out = instance.run(ctx, **kwargs)
+            return out, None, time.perf_counter() - t0
+        except Exception as exc:  # every failure is the node's, never the run's
+            return None, exc, time.perf_counter() - t0
+
+    def _finish(self, node: CheckedNode, record: NodeRecord, signature: Signature, ctx: RunContext, out: Any, exc: Exception | None, seconds: float) -> None:
+        record.duration_s = seconds
+        record.provenance = ctx.provenance
+        if exc is None:
+            exc = _check_outputs(node, out)
+        if isinstance(exc, NodeCancelled):
+            record.status, record.reason = "cancelled", "run cancelled while this node ran"
+            self.emit("node_failed", node.id, code="cancelled", message=record.reason)
+            return
+        if exc is not None:
+            code = "node_error" if isinstance(exc, NodeError) else "node_crashed"
+            message = str(exc) if isinstance(exc, NodeError) else f"{type(exc).__name__}: {exc}"
+            record.traceback = "".join(traceback.format_exception(exc))
+            self._fail(record, code, message)
+            return
+        record.status, record.outputs = "succeeded", out
+        self.values[node.id] = out
+        if node.cls.cacheable:
+            self.ex.cache.put(record.cache_key, out)
+            self.ex.cache.remember(self.scope, node.id, signature)
+        self.emit("node_finished", node.id, duration_s=seconds)
+
+    def _fail(self, record: NodeRecord, code: str, message: str) -> None:
+        record.status, record.error = "failed", {"code": code, "message": message}
+        self.emit("node_failed", record.node_id, code=code, message=message)
+
+
+def _check_outputs(node: CheckedNode, out: Any) -> Exception | None:
+    if not isinstance(out, dict):
+        return NodeError(f"node {node.id!r} ({node.cls.type_id}) returned {type(out).__name__}, not a dict of outputs")
+    wanted = ("value",) if node.cls.role == "output" else node.ports.outputs_by_name
+    missing = [name for name in wanted if name not in out]
+    if missing:
+        return NodeError(f"node {node.id!r} ({node.cls.type_id}) did not return its output(s) {', '.join(missing)}")
+    return None

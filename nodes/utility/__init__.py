@@ -1,0 +1,1 @@
+"""Small text and data helpers that glue encoders, models and stores together."""
