@@ -107,7 +107,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     else:
         print(f"{args.file}: {len(checked.problems)} problem(s)")
         for p in checked.problems:
-            print(f"  [{p.code}] {p.where()}: {p.message}")
+            print(f"  [{p.code}] {p.message}")
     return EXIT_OK if checked.ok else EXIT_INVALID
 
 
@@ -142,7 +142,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         else:
             print(f"{args.file}: {len(exc.problems)} problem(s), nothing ran", file=sys.stderr)
             for p in exc.problems:
-                print(f"  [{p.code}] {p.where()}: {p.message}", file=sys.stderr)
+                print(f"  [{p.code}] {p.message}", file=sys.stderr)
         return EXIT_INVALID
     finally:
         executor.backend.shutdown()

@@ -90,7 +90,7 @@ def discover(package: str = "nodes", kinds: Iterable[str] = KINDS) -> Registry:
         except Exception as exc:  # a broken package folder: report, go on
             registry.load_errors.append(_error(f"{package}.{kind}", exc))
             continue
-        for info in pkgutil.iter_modules(pkg.__path__):
+        for info in pkgutil.iter_modules(getattr(pkg, "__path__", [])):  # a plain module: no nodes
             if info.name.startswith("_"):
                 continue
             name = f"{pkg.__name__}.{info.name}"

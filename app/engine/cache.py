@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,8 @@ class Signature:
 
 
 def params_hash(params: dict[str, Any]) -> str:
+    if not params:
+        return "-"
     text = json.dumps(params, sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -56,6 +59,7 @@ class ResultCache:
         self._signatures: dict[tuple[str, str], Signature] = {}
         self.hits = 0
         self.misses = 0
+        self._lock = threading.Lock()  # runs of several tabs share one cache
 
     def __len__(self) -> int:
         return len(self._items)
@@ -65,26 +69,28 @@ class ResultCache:
         return self._bytes
 
     def get(self, key: str) -> dict[str, Any] | None:
-        item = self._items.get(key)
-        if item is None:
-            self.misses += 1
-            return None
-        self._items.move_to_end(key)
-        self.hits += 1
-        return item[0]
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item[0]
 
     def put(self, key: str, outputs: dict[str, Any]) -> None:
         size = estimate_size(outputs)
         if size > self.max_bytes:
             return  # larger than the whole budget: never cached
-        old = self._items.pop(key, None)
-        if old is not None:
-            self._bytes -= old[1]
-        self._items[key] = (outputs, size)
-        self._bytes += size
-        while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-            _, (_, dropped) = self._items.popitem(last=False)
-            self._bytes -= dropped
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old[1]
+            self._items[key] = (outputs, size)
+            self._bytes += size
+            while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self._bytes -= dropped
 
     def last_signature(self, scope: str, node_id: str) -> Signature | None:
         return self._signatures.get((scope, node_id))
@@ -93,13 +99,22 @@ class ResultCache:
         self._signatures[(scope, node_id)] = signature
 
     def clear(self) -> None:
-        self._items.clear()
-        self._bytes = 0
-        self._signatures.clear()
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+            self._signatures.clear()
+
+
+_SMALL = frozenset({int, float, bool, type(None)})
 
 
 def estimate_size(value: Any, _depth: int = 0) -> int:
     """Bytes a value holds, cheaply: exact for arrays and tensors, close for the rest."""
+    kind = type(value)
+    if kind in _SMALL:
+        return 32
+    if kind is str:
+        return len(value) + 49
     nbytes = getattr(value, "nbytes", None)
     if isinstance(nbytes, int):
         return nbytes

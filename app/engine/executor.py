@@ -207,10 +207,10 @@ class _Run:
         if self.cancel.cancelled:
             record.status, record.reason = "cancelled", "run cancelled before this node started"
             return False
-        failed = [src for src, _ in node.incoming.values() if self.records[src].status in ("failed", "cancelled")]
-        if failed:
-            self._fail(record, "upstream_failed", f"not run: upstream node {failed[0]!r} did not finish")
-            return False
+        for src, _ in node.incoming.values():
+            if self.records[src].status in ("failed", "cancelled"):
+                self._fail(record, "upstream_failed", f"not run: upstream node {src!r} did not finish")
+                return False
         kwargs, signature = self._inputs(node)
         key = signature.key() if node.cls.cacheable else f"{signature.key()}:{self.emit.run_id}"
         record.cache_key, self.keys[nid] = key, key
@@ -229,11 +229,13 @@ class _Run:
         if node.cls.inline:
             self._finish(node, record, signature, ctx, *self._call(node, ctx, kwargs))
             return False
-        def work() -> None:
-            result = self._call(node, ctx, kwargs)
-            self.done_q.put((nid, lambda: self._finish(node, record, signature, ctx, *result)))
-        self.ex.backend.submit(work)
+        self.ex.backend.submit(lambda: self._work(node, record, signature, ctx, kwargs))
         return True
+
+    def _work(self, node: CheckedNode, record: NodeRecord, signature: Signature, ctx: RunContext, kwargs: dict[str, Any]) -> None:
+        """On a backend thread: run the node, then hand the bookkeeping back to the loop."""
+        result = self._call(node, ctx, kwargs)
+        self.done_q.put((node.id, lambda: self._finish(node, record, signature, ctx, *result)))
 
     def _inputs(self, node: CheckedNode) -> tuple[dict[str, Any], Signature]:
         params = self.params[node.id]

@@ -75,11 +75,11 @@ def _validate(document: Any, registry: Registry, problems: list[Problem]) -> Che
     nodes = _check_nodes(specs, registry, problems)
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
-    known_ids = {s.id for s in specs}
-    _check_edges(edges, nodes, known_ids, graph, problems)
+    known_ids = {s.id for s in specs} | _raw_node_ids(document)
+    wired_to_broken = _check_edges(edges, nodes, known_ids, graph, problems)
     cycles = _check_cycles(graph, problems)
     _infer_types(nodes, graph, has_cycle=bool(cycles), problems=problems)
-    _check_missing_inputs(nodes, problems)
+    _check_missing_inputs(nodes, problems, wired_to_broken)
     return CheckedGraph(name, nodes, graph, problems)
 
 
@@ -92,11 +92,12 @@ def _read(document: Any, problems: list[Problem]) -> tuple[str, list[NodeSpec], 
     if not isinstance(document, Mapping):
         problems.append(Problem("invalid_document", f"a graph document is a JSON object, not {_kind(document)}"))
         return "", [], []
-    try:  # the fast path: a well-formed document
-        doc = GraphDocument.model_validate(document)
-        return doc.name, list(doc.nodes), list(doc.edges)
-    except ValidationError:
-        pass
+    if "schema_" not in document:  # pydantic would take the field's own name for 'schema'
+        try:  # the fast path: a well-formed document
+            doc = GraphDocument.model_validate(document)
+            return doc.name, list(doc.nodes), list(doc.edges)
+        except ValidationError:
+            pass
     schema = document.get("schema")
     if schema != SCHEMA:
         said = "has no 'schema' field" if schema is None else f"has schema {schema!r}"
@@ -132,6 +133,15 @@ def _read_items(document: Mapping, key: str, model: type, code: str, problems: l
                 kwargs = {"node_id": ident} if key == "nodes" else {"edge_id": ident}
                 problems.append(Problem(code, f"{where}: {err['msg']}", path=where, **kwargs))
     return good
+
+
+def _raw_node_ids(document: Any) -> set[str]:
+    """Ids of every node entry, malformed ones included: an edge to a node that is in the
+    document but broken is not dangling (the node's own problem is reported)."""
+    items = document.get("nodes") if isinstance(document, Mapping) else None
+    if not isinstance(items, list):
+        return set()
+    return {i["id"] for i in items if isinstance(i, Mapping) and isinstance(i.get("id"), str)}
 
 
 def _kind(value: Any) -> str:
@@ -200,8 +210,11 @@ def _check_edges(
     known_ids: set[str],
     graph: nx.DiGraph,
     problems: list[Problem],
-) -> None:
+) -> set[tuple[str, str]]:
+    """Check each edge and record it; return the (node, input) pairs wired from a node that
+    is itself broken, so that those inputs are not also reported as missing."""
     seen: set[str] = set()
+    wired_to_broken: set[tuple[str, str]] = set()
     for edge in edges:
         if edge.id in seen:
             problems.append(Problem("duplicate_id", f"two edges have the id {edge.id!r}", edge_id=edge.id))
@@ -216,8 +229,10 @@ def _check_edges(
                 )
             continue
         src, dst = nodes.get(edge.source), nodes.get(edge.target)
-        if src is None or dst is None:
-            continue  # the node itself is broken and already reported
+        if src is None or dst is None:  # the node itself is broken and already reported
+            if dst is not None and edge.target_port in dst.ports.by_name:
+                wired_to_broken.add((dst.id, edge.target_port))
+            continue
         if edge.source_port not in src.ports.outputs_by_name:
             have = ", ".join(src.ports.outputs_by_name) or "none"
             problems.append(
@@ -250,6 +265,7 @@ def _check_edges(
             continue
         dst.incoming[edge.target_port] = (edge.source, edge.source_port)
         graph.add_edge(edge.source, edge.target)
+    return wired_to_broken
 
 
 def _check_cycles(graph: nx.DiGraph, problems: list[Problem]) -> list[list[str]]:
@@ -279,7 +295,11 @@ def _infer_types(nodes: dict[str, CheckedNode], graph: nx.DiGraph, *, has_cycle:
     order = list(nodes) if has_cycle else list(nx.topological_sort(graph))
     for nid in order:
         node = nodes[nid]
-        bindings: Bindings = dict(node.cls.type_bindings(node.params))
+        try:
+            bindings: Bindings = dict(node.cls.type_bindings(node.params))
+        except Exception as exc:  # a node's own hook failed: report, infer from the edges alone
+            problems.append(Problem("bad_param", f"node {nid!r} could not work out its types from its parameters: {exc}", node_id=nid))
+            bindings = {}
         for port in node.ports.inputs:
             source = node.incoming.get(port.name)
             if source is None:
@@ -305,11 +325,16 @@ def _resolved(t: Type | Var, bindings: Bindings) -> Type:
     return out if isinstance(out, Type) else ANY
 
 
-def _check_missing_inputs(nodes: dict[str, CheckedNode], problems: list[Problem]) -> None:
+def _check_missing_inputs(
+    nodes: dict[str, CheckedNode], problems: list[Problem], wired_to_broken: set[tuple[str, str]]
+) -> None:
+    rejected = {(p.node_id, p.param) for p in problems if p.code == "bad_param"}
     for node in nodes.values():
         for port in node.ports.inputs:
             if not port.required or port.name in node.incoming:
                 continue
+            if (node.id, port.name) in wired_to_broken or (node.id, port.name) in rejected:
+                continue  # wired, or given a value that was rejected: reported already
             if port.is_param and node.params.get(port.name) is not None:
                 continue
             how = "connect an edge to it or set its value" if port.is_param else "connect an edge to it"

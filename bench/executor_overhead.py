@@ -1,0 +1,163 @@
+"""What the executor costs per node, against a plain Python loop calling the same nodes.
+
+Graphs of trivial nodes (one addition each) as a chain and as a wide fan-out, at several
+sizes to show the cost is linear. Each row times, best of several repeats:
+  plain     a Python loop calling each node's run() in dependency order
+  execute   Executor.run on an already checked graph, cold cache (every node runs)
+  full      validate + plan + run from the JSON document, cold cache
+  cached    a second run of the same graph (every node a cache hit)
+Overhead per node = (execute - plain) / nodes. Prints a table; writes JSON.
+
+    python bench/executor_overhead.py [--sizes 100 1000 5000] [--repeat 5] [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app.engine.cache import ResultCache  # noqa: E402
+from app.engine.context import CancelToken, RunContext  # noqa: E402
+from app.engine.events import Emitter  # noqa: E402
+from app.engine.executor import Executor  # noqa: E402
+from app.engine.validate import validate  # noqa: E402
+from nodes.api import Context, Input, Node, Output  # noqa: E402
+from nodes.registry import Registry  # noqa: E402
+
+
+class Seed(Node):
+    type_id = "bench.seed"
+    inline = True
+    inputs = (Input("value", "Number", default=1.0),)
+    outputs = (Output("y", "Number"),)
+
+    def run(self, ctx: Context, value: float) -> dict[str, Any]:
+        return {"y": value}
+
+
+class Add(Node):
+    type_id = "bench.add"
+    inline = True
+    inputs = (Input("x", "Number"), Input("offset", "Number", default=1.0))
+    outputs = (Output("y", "Number"),)
+
+    def run(self, ctx: Context, x: float, offset: float) -> dict[str, Any]:
+        return {"y": x + offset}
+
+
+REGISTRY = Registry().extend([Seed, Add])
+
+
+def chain(n: int) -> dict[str, Any]:
+    nodes = [{"id": "n0", "type": "bench.seed"}] + [{"id": f"n{i}", "type": "bench.add"} for i in range(1, n)]
+    edges = [{"id": f"e{i}", "source": f"n{i - 1}", "source_port": "y", "target": f"n{i}", "target_port": "x"} for i in range(1, n)]
+    return {"schema": "genaisys.graph/1", "name": f"chain{n}", "nodes": nodes, "edges": edges}
+
+
+def fan_out(n: int) -> dict[str, Any]:
+    nodes = [{"id": "n0", "type": "bench.seed"}] + [{"id": f"n{i}", "type": "bench.add", "params": {"offset": i}} for i in range(1, n)]
+    edges = [{"id": f"e{i}", "source": "n0", "source_port": "y", "target": f"n{i}", "target_port": "x"} for i in range(1, n)]
+    return {"schema": "genaisys.graph/1", "name": f"fan{n}", "nodes": nodes, "edges": edges}
+
+
+def plain_loop(shape: str, n: int) -> None:
+    """The same node functions, called directly in dependency order."""
+    ctx = RunContext("n", "plain", Emitter("plain", []), CancelToken())
+    first = Seed().run(ctx, value=1.0)
+    if shape == "chain":
+        prev = first
+        for _ in range(1, n):
+            prev = Add().run(ctx, x=prev["y"], offset=1.0)
+    else:
+        for i in range(1, n):
+            Add().run(ctx, x=first["y"], offset=float(i))
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def measure(shape: str, n: int, repeat: int) -> dict[str, Any]:
+    document = chain(n) if shape == "chain" else fan_out(n)
+    checked = validate(document, REGISTRY)
+    assert checked.ok, checked.problems[:3]
+    sink = lambda event: None  # noqa: E731 - a subscriber, as the CLI or websocket would be
+
+    def execute() -> None:
+        result = Executor(REGISTRY, ResultCache(max_entries=n * 2), backend=_NO_BACKEND).run(checked, on_event=sink)
+        assert result.status == "succeeded"
+
+    def full() -> None:
+        Executor(REGISTRY, ResultCache(max_entries=n * 2), backend=_NO_BACKEND).run(document, on_event=sink)
+
+    warm = Executor(REGISTRY, ResultCache(max_entries=n * 2), backend=_NO_BACKEND)
+    warm.run(checked)
+
+    def cached() -> None:
+        assert len(warm.run(checked, on_event=sink).cached) == n
+
+    plain = best(lambda: plain_loop(shape, n), repeat)
+    t_exec, t_full, t_cached = best(execute, repeat), best(full, repeat), best(cached, repeat)
+    return {
+        "shape": shape,
+        "nodes": n,
+        "plain_us_per_node": plain / n * 1e6,
+        "execute_us_per_node": t_exec / n * 1e6,
+        "full_us_per_node": t_full / n * 1e6,
+        "cached_us_per_node": t_cached / n * 1e6,
+        "overhead_us_per_node": (t_exec - plain) / n * 1e6,
+        "full_overhead_us_per_node": (t_full - plain) / n * 1e6,
+    }
+
+
+class _NoBackend:
+    """Every bench node is inline; a backend that is never used keeps thread start-up out."""
+
+    def submit(self, fn):  # pragma: no cover - never called
+        raise AssertionError("bench nodes run inline")
+
+    def shutdown(self) -> None:
+        pass
+
+
+_NO_BACKEND = _NoBackend()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "executor_overhead.json")
+    args = ap.parse_args()
+    rows = [measure(shape, n, args.repeat) for shape in ("chain", "fan_out") for n in args.sizes]
+    head = f"{'shape':8} {'nodes':>6} {'plain':>8} {'execute':>8} {'full':>8} {'cached':>8} {'overhead':>9} {'full ovh':>9}   (µs per node)"
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        print(f"{r['shape']:8} {r['nodes']:>6} {r['plain_us_per_node']:8.2f} {r['execute_us_per_node']:8.2f} "
+              f"{r['full_us_per_node']:8.2f} {r['cached_us_per_node']:8.2f} {r['overhead_us_per_node']:9.2f} {r['full_overhead_us_per_node']:9.2f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "benchmark": "executor_overhead",
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "goal_us_per_node": 20,
+        "rows": rows,
+    }, indent=2))
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
