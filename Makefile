@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: install run test test-fast lint bench clean
+.PHONY: install run run-example test test-fast lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Install, then run the example graph with live progress bars.
+## Install, then start the studio on http://127.0.0.1:$(PORT)/ (SQLite and artifacts in ~/.genaisys).
 run: install
+	$(VENV)/bin/genaisys serve --port $(PORT)
+
+## Run an example graph in the terminal, with live progress bars.
+run-example: install
 	$(VENV)/bin/genaisys run examples/prompt_builder.json
 
 ## Install, then run every test (unit, integration, browser) and the linter.
@@ -33,6 +37,7 @@ lint: install
 
 bench: install
 	$(PY) bench/executor_overhead.py
+	$(PY) bench/server_startup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

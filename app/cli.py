@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="genaisys", description="GenAISys Studio: compose generative AI systems as graphs.")
     sub = p.add_subparsers(metavar="COMMAND")
 
+    serve = sub.add_parser("serve", help="start the studio: the API and the canvas")
+    serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1: this machine only)")
+    serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
+    serve.add_argument("--data-dir", type=Path, default=None, help="database, artifacts and model cache (default ~/.genaisys)")
+    serve.set_defaults(func=cmd_serve)
+
     nodes = sub.add_parser("nodes", help="list the installed node types")
     nodes.add_argument("--json", action="store_true", help="print the catalog the canvas reads")
     nodes.set_defaults(func=cmd_nodes)
@@ -71,6 +77,25 @@ def read_document(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    import uvicorn
+
+    from app.main import create_app
+    from app.settings import Settings
+
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir}.items() if v is not None}
+    settings = Settings(**overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    print(f"GenAISys Studio on http://{settings.host}:{settings.port}/  (data in {settings.data_dir})", file=sys.stderr)
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    except OSError as exc:
+        raise CliError(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    return EXIT_OK
 
 
 def cmd_nodes(args: argparse.Namespace) -> int:

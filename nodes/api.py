@@ -201,7 +201,7 @@ class Node:
             raise ValueError(f"node id {cls.type_id!r} must be dotted lower-case, like 'kind.name'")
         if not cls.category:
             cls.category = cls.type_id.split(".", 1)[0]
-        cls.title = cls.title or cls.type_id.rsplit(".", 1)[1].replace("_", " ").capitalize()
+        cls.title = cls.__dict__.get("title") or cls.type_id.rsplit(".", 1)[1].replace("_", " ").capitalize()
         names = [i.name for i in cls.inputs]
         if len(set(names)) != len(names):
             raise ValueError(f"{cls.type_id}: two inputs share a name")
@@ -224,7 +224,8 @@ class Node:
 
     @classmethod
     def validate_params(cls, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Return the params coerced and filled with defaults; raise pydantic's error."""
+        """Return the params that were set, coerced to their types (defaults stay out, so
+        the cache key changes only when a user changes something); raise pydantic's error."""
         model = cls._params_model.model_validate(dict(params))
         return model.model_dump(exclude_unset=True)
 

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import importlib.util
 import inspect
+import os
 import pkgutil
+import sys
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from nodes.api import Node
@@ -99,13 +104,17 @@ def discover(package: str = "nodes", kinds: Iterable[str] = KINDS) -> Registry:
             except Exception as exc:
                 registry.load_errors.append(_error(name, exc))
                 continue
-            for _, obj in inspect.getmembers(module, inspect.isclass):
-                if issubclass(obj, Node) and obj.__module__ == name and "type_id" in obj.__dict__:
-                    try:
-                        registry.add(obj)
-                    except ValueError as exc:
-                        registry.load_errors.append(_error(name, exc))
+            _add_module_nodes(registry, module, name)
     return registry
+
+
+def _add_module_nodes(registry: Registry, module: ModuleType, name: str) -> None:
+    for _, obj in inspect.getmembers(module, inspect.isclass):
+        if issubclass(obj, Node) and obj.__module__ == name and "type_id" in obj.__dict__:
+            try:
+                registry.add(obj)
+            except ValueError as exc:
+                registry.load_errors.append(_error(name, exc))
 
 
 def _error(module: str, exc: BaseException) -> LoadError:
@@ -114,4 +123,33 @@ def _error(module: str, exc: BaseException) -> LoadError:
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    return discover()
+    """The shipped nodes plus the custom node folders named in ``GENAISYS_CUSTOM_NODES``
+    (separated by the OS path separator)."""
+    registry = discover()
+    for folder in filter(None, os.environ.get("GENAISYS_CUSTOM_NODES", "").split(os.pathsep)):
+        load_folder(registry, Path(folder))
+    return registry
+
+
+def load_folder(registry: Registry, folder: Path) -> Registry:
+    """Load custom nodes: every ``*.py`` file in ``folder`` (ComfyUI's ``custom_nodes``).
+
+    Each file is imported as its own module; its node classes are added, and a file that
+    fails is reported in ``load_errors`` like any other node module."""
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        name = f"genaisys_custom.{path.stem}"
+        try:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            registry.load_errors.append(_error(str(path), exc))
+            continue
+        _add_module_nodes(registry, module, name)
+    return registry

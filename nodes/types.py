@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Union
 
 __all__ = [
@@ -259,7 +259,7 @@ def _parse(tokens: list[tuple[str, str]], pos: int, text: str) -> tuple[int, Arg
 # -- compatibility -----------------------------------------------------------------------
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     OK = "ok"
     TYPE_MISMATCH = "type_mismatch"
     DIMENSION_MISMATCH = "dimension_mismatch"

@@ -30,6 +30,8 @@ from app.engine.validate import CheckedGraph, CheckedNode, validate
 from nodes.api import NodeCancelled, NodeError
 from nodes.registry import Registry
 
+NodeHook = Callable[["NodeRecord"], Any]
+
 
 class GraphInvalid(Exception):
     """The graph (or the run's inputs) did not pass validation; nothing ran."""
@@ -113,17 +115,22 @@ class Executor:
         cancel: CancelToken | None = None,
         run_id: str | None = None,
         scope: str | None = None,
+        on_node_settled: NodeHook | None = None,
     ) -> RunResult:
         """Validate ``document``, apply run ``inputs`` (io input node id -> value) and run it.
 
         Raises GraphInvalid before anything runs; otherwise always returns a RunResult,
-        whatever the nodes do. ``scope`` names the graph for the cache's "why it ran"."""
+        whatever the nodes do. ``scope`` names the graph for the cache's "why it ran".
+        ``on_node_settled`` is called on the scheduler thread when a node has finished or
+        was served from the cache, before its event goes out; what it returns (a JSON-safe
+        summary of the outputs, say) rides on that event as ``outputs``."""
         checked = document if isinstance(document, CheckedGraph) else validate(document, self.registry)
         if not checked.ok:
             raise GraphInvalid(checked.problems, checked)
         params = apply_inputs(checked, inputs or {})
         sinks = [on_event] if callable(on_event) else list(on_event or [])
-        return _Run(self, checked, params, Emitter(run_id or uuid.uuid4().hex, sinks), cancel or CancelToken(), scope or checked.name).execute()
+        emitter = Emitter(run_id or uuid.uuid4().hex, sinks)
+        return _Run(self, checked, params, emitter, cancel or CancelToken(), scope or checked.name, on_node_settled).execute()
 
 
 def apply_inputs(checked: CheckedGraph, inputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -149,8 +156,18 @@ def apply_inputs(checked: CheckedGraph, inputs: Mapping[str, Any]) -> dict[str, 
 class _Run:
     """The state of one run; lives on the caller's thread."""
 
-    def __init__(self, ex: Executor, checked: CheckedGraph, params: dict[str, dict[str, Any]], emit: Emitter, cancel: CancelToken, scope: str) -> None:
+    def __init__(
+        self,
+        ex: Executor,
+        checked: CheckedGraph,
+        params: dict[str, dict[str, Any]],
+        emit: Emitter,
+        cancel: CancelToken,
+        scope: str,
+        on_settled: NodeHook | None,
+    ) -> None:
         self.ex = ex
+        self.on_settled = on_settled
         self.checked = checked
         self.params = params
         self.emit = emit
@@ -219,7 +236,7 @@ class _Run:
             record.status, record.reason, record.outputs = "cached", "unchanged", hit
             self.values[nid] = hit
             self.ex.cache.remember(self.scope, nid, signature)
-            self.emit("node_cached", nid, reason="unchanged")
+            self.emit("node_cached", nid, reason="unchanged", **self._settled(record))
             return False
         before = self.ex.cache.last_signature(self.scope, nid)
         record.reason = signature.why_changed(before) if node.cls.cacheable else "always runs"
@@ -275,6 +292,7 @@ class _Run:
             exc = _check_outputs(node, out)
         if isinstance(exc, NodeCancelled):
             record.status, record.reason = "cancelled", "run cancelled while this node ran"
+            self._settled(record)
             self.emit("node_failed", node.id, code="cancelled", message=record.reason)
             return
         if exc is not None:
@@ -288,10 +306,21 @@ class _Run:
         if node.cls.cacheable:
             self.ex.cache.put(record.cache_key, out)
             self.ex.cache.remember(self.scope, node.id, signature)
-        self.emit("node_finished", node.id, duration_s=seconds)
+        self.emit("node_finished", node.id, duration_s=seconds, **self._settled(record))
+
+    def _settled(self, record: NodeRecord) -> dict[str, Any]:
+        if self.on_settled is None:
+            return {}
+        try:
+            summary = self.on_settled(record)
+        except Exception as exc:  # storing a result failed: the node's work is still good
+            record.error = {"code": "not_stored", "message": f"{type(exc).__name__}: {exc}"}
+            return {}
+        return {} if summary is None else {"outputs": summary}
 
     def _fail(self, record: NodeRecord, code: str, message: str) -> None:
         record.status, record.error = "failed", {"code": code, "message": message}
+        self._settled(record)
         self.emit("node_failed", record.node_id, code=code, message=message)
 
 

@@ -333,7 +333,7 @@ def _check_missing_inputs(
         for port in node.ports.inputs:
             if not port.required or port.name in node.incoming:
                 continue
-            if (node.id, port.name) in wired_to_broken or (node.id, port.name) in rejected:
+            if (node.id, port.name) in wired_to_broken or (port.is_param and (node.id, port.name) in rejected):
                 continue  # wired, or given a value that was rejected: reported already
             if port.is_param and node.params.get(port.name) is not None:
                 continue

@@ -1,0 +1,43 @@
+"""Dependency aliases the routes declare (`session: SessionDep`), as FastAPI's template does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection as Request
+
+from app.runs import RunManager
+from app.settings import Settings
+from nodes.registry import Registry
+from storage.artifacts import ArtifactStore
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with request.app.state.sessions() as session:
+        yield session
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_registry(request: Request) -> Registry:
+    return request.app.state.registry
+
+
+def get_runs(request: Request) -> RunManager:
+    return request.app.state.runs
+
+
+def get_artifacts(request: Request) -> ArtifactStore:
+    return request.app.state.artifacts
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+RunsDep = Annotated[RunManager, Depends(get_runs)]
+ArtifactsDep = Annotated[ArtifactStore, Depends(get_artifacts)]

@@ -1,0 +1,132 @@
+from typing import Any
+
+from fastapi import APIRouter, Query, Response
+
+from app.deps import RegistryDep, SessionDep
+from app.engine.validate import CheckedGraph, validate
+from app.errors import ApiError
+from app.schemas import (
+    GraphCreate,
+    GraphDetail,
+    GraphPublic,
+    GraphRestore,
+    GraphsPublic,
+    GraphUpdate,
+    VersionDetail,
+    VersionPublic,
+    VersionsPublic,
+)
+from nodes.registry import Registry
+from storage import repo
+from storage.errors import VersionConflict
+
+router = APIRouter(prefix="/api/graphs", tags=["graphs"])
+
+# A graph may be saved while it still has problems (work in progress, as in any editor);
+# only a document that is not a graph document at all is refused.
+_UNSAVEABLE = {"invalid_document", "unsupported_schema", "invalid_node", "invalid_edge", "duplicate_id"}
+
+
+def checked_for_save(document: dict[str, Any], registry: Registry) -> CheckedGraph:
+    checked = validate(document, registry)
+    broken = [p for p in checked.problems if p.code in _UNSAVEABLE]
+    if broken:
+        raise ApiError(422, "invalid_document", f"{broken[0].where()}: {broken[0].message}", checked.report())
+    return checked
+
+
+def graph_public(graph: Any) -> GraphPublic:
+    return GraphPublic(id=graph.id, name=graph.name, description=graph.description, latest_version=graph.latest_version,
+                       created_at=graph.created_at, updated_at=graph.updated_at, deleted=graph.deleted_at is not None)
+
+
+def graph_detail(graph: Any, version: Any, checked: CheckedGraph | None, registry: Registry) -> GraphDetail:
+    checked = checked or validate(version.document, registry)
+    return GraphDetail(**graph_public(graph).model_dump(), version=version.number, document=version.document,
+                       problems=[p.to_json() for p in checked.problems])
+
+
+@router.get("", response_model=GraphsPublic)
+def list_graphs(session: SessionDep, search: str | None = Query(None, max_length=200), include_deleted: bool = False,
+                limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> GraphsPublic:
+    """Saved graphs, most recently changed first."""
+    items, count = repo.list_graphs(session, include_deleted=include_deleted, search=search, limit=limit, offset=offset)
+    return GraphsPublic(data=[graph_public(g) for g in items], count=count)
+
+
+@router.post("", response_model=GraphDetail, status_code=201)
+def create_graph(body: GraphCreate, session: SessionDep, registry: RegistryDep) -> GraphDetail:
+    """Save a new graph as its version 1."""
+    checked = checked_for_save(body.document, registry)
+    with session.begin():
+        graph, version = repo.create_graph(session, name=checked.name or "Untitled graph",
+                                           description=str(body.document.get("description", "")),
+                                           document=body.document, message=body.message)
+        return graph_detail(graph, version, checked, registry)
+
+
+@router.get("/{graph_id}", response_model=GraphDetail)
+def read_graph(graph_id: str, session: SessionDep, registry: RegistryDep) -> GraphDetail:
+    """A graph with its latest version's document."""
+    graph = repo.get_graph(session, graph_id=graph_id, include_deleted=True)
+    version = repo.get_version(session, graph_id=graph_id, number=graph.latest_version)
+    return graph_detail(graph, version, None, registry)
+
+
+@router.put("/{graph_id}", response_model=GraphDetail)
+def update_graph(graph_id: str, body: GraphUpdate, session: SessionDep, registry: RegistryDep) -> GraphDetail:
+    """Save a new version. 409 if another save landed after ``based_on``: nothing is lost,
+    the rejected document comes back in the error's details."""
+    checked = checked_for_save(body.document, registry)
+    try:
+        with session.begin():
+            version = repo.save_version(session, graph_id=graph_id, document=body.document,
+                                        based_on=body.based_on, message=body.message)
+            graph = repo.update_graph_meta(session, graph_id=graph_id, name=checked.name or None,
+                                           description=str(body.document.get("description", "")))
+            return graph_detail(graph, version, checked, registry)
+    except VersionConflict as exc:
+        raise ApiError(409, "version_conflict",
+                       f"version {exc.current} was saved after version {exc.based_on}, which this edit started from; "
+                       "reload the graph, or save your document as a copy",
+                       {"current": exc.current, "based_on": exc.based_on, "document": body.document}) from None
+
+
+@router.delete("/{graph_id}", status_code=204)
+def delete_graph(graph_id: str, session: SessionDep) -> Response:
+    """Move a graph to the bin (recoverable); its runs stay."""
+    with session.begin():
+        repo.soft_delete_graph(session, graph_id=graph_id)
+    return Response(status_code=204)
+
+
+@router.post("/{graph_id}/undelete", response_model=GraphPublic)
+def undelete_graph(graph_id: str, session: SessionDep) -> GraphPublic:
+    """Bring a deleted graph back."""
+    with session.begin():
+        return graph_public(repo.undelete_graph(session, graph_id=graph_id))
+
+
+@router.get("/{graph_id}/versions", response_model=VersionsPublic)
+def list_versions(graph_id: str, session: SessionDep) -> VersionsPublic:
+    """Every saved version, newest first."""
+    versions = repo.list_versions(session, graph_id=graph_id)
+    data = [VersionPublic(number=v.number, message=v.message, created_at=v.created_at) for v in versions]
+    return VersionsPublic(data=data, count=len(data))
+
+
+@router.get("/{graph_id}/versions/{number}", response_model=VersionDetail)
+def read_version(graph_id: str, number: int, session: SessionDep) -> VersionDetail:
+    """One version's document."""
+    v = repo.get_version(session, graph_id=graph_id, number=number)
+    return VersionDetail(graph_id=graph_id, number=v.number, message=v.message, created_at=v.created_at, document=v.document)
+
+
+@router.post("/{graph_id}/versions/{number}/restore", response_model=GraphDetail)
+def restore_version(graph_id: str, number: int, session: SessionDep, registry: RegistryDep,
+                    body: GraphRestore | None = None) -> GraphDetail:
+    """Make an old version the latest again, as a new version that copies it."""
+    with session.begin():
+        version = repo.restore_version(session, graph_id=graph_id, number=number, message=body.message if body else None)
+        graph = repo.get_graph(session, graph_id=graph_id)
+        return graph_detail(graph, version, None, registry)

@@ -1,0 +1,13 @@
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.deps import RegistryDep
+
+router = APIRouter(prefix="/api/nodes", tags=["nodes"])
+
+
+@router.get("")
+def read_catalog(registry: RegistryDep) -> dict[str, Any]:
+    """The node catalog: every node's ports and params, the types and their colours."""
+    return registry.catalog()

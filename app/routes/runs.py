@@ -1,0 +1,113 @@
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+
+from app.deps import RegistryDep, RunsDep, SessionDep
+from app.engine.executor import GraphInvalid
+from app.engine.validate import validate
+from app.errors import ApiError, error_body
+from app.schemas import NodeResultPublic, RunAccepted, RunCreate, RunDetail, RunPublic, RunsPublic
+from storage import repo
+from storage.errors import NotFound
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+
+def run_public(run: Any) -> dict[str, Any]:
+    return {
+        "id": run.id, "graph_id": run.graph_id, "graph_version": run.graph_version_number,
+        "status": run.status, "inputs": run.inputs or {}, "created_at": run.created_at,
+        "started_at": run.started_at, "finished_at": run.finished_at, "duration_s": run.duration_s,
+        "error": run.error, "outputs": run.outputs,
+    }
+
+
+@router.post("", response_model=RunAccepted, status_code=202)
+def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs: RunsDep) -> RunAccepted:
+    """Queue a run of a saved graph version, or of a document. 422 with the validator's
+    full report if the graph or the inputs are not valid; nothing is queued then."""
+    graph_id, version_id = body.graph_id, None
+    if body.document is not None:
+        if body.graph_id is not None:
+            raise ApiError(422, "invalid_request", "give either graph_id (and version) or document, not both")
+        document = body.document
+    elif body.graph_id is not None:
+        graph = repo.get_graph(session, graph_id=body.graph_id)
+        version = repo.get_version(session, graph_id=graph.id, number=body.version or graph.latest_version)
+        document, version_id = version.document, version.id
+    else:
+        raise ApiError(422, "invalid_request", "give graph_id (and optionally version) or a document to run")
+    session.rollback()  # end the read transaction before the run manager writes
+    checked = validate(document, registry)
+    if not checked.ok:
+        raise ApiError(422, "invalid_graph", f"the graph has {len(checked.problems)} problem(s); nothing ran", checked.report())
+    try:
+        run_id = runs.submit(checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id)
+    except GraphInvalid as exc:
+        raise ApiError(422, "invalid_inputs", str(exc), {"problems": [p.to_json() for p in exc.problems]}) from None
+    return RunAccepted(id=run_id, status="queued", events_url=f"/api/runs/{run_id}/events")
+
+
+@router.get("", response_model=RunsPublic)
+def list_runs(session: SessionDep, graph_id: str | None = None, limit: int = Query(50, ge=1, le=500),
+              offset: int = Query(0, ge=0)) -> RunsPublic:
+    """Runs, newest first; of one graph with ``graph_id``."""
+    items, count = repo.list_runs(session, graph_id=graph_id, limit=limit, offset=offset)
+    return RunsPublic(data=[RunPublic(**run_public(r)) for r in items], count=count)
+
+
+@router.get("/{run_id}", response_model=RunDetail)
+def read_run(run_id: str, session: SessionDep) -> RunDetail:
+    """A run with every node's result."""
+    run = repo.get_run(session, run_id=run_id)
+    nodes = [NodeResultPublic(node_id=n.node_id, type=n.type, status=n.status, reason=n.reason, cache_key=n.cache_key,
+                              started_at=n.started_at, duration_s=n.duration_s, outputs=n.outputs, error=n.error,
+                              provenance=n.provenance) for n in run.node_results]
+    return RunDetail(**run_public(run), nodes=nodes, provenance=run.provenance)
+
+
+@router.post("/{run_id}/cancel", response_model=RunPublic)
+def cancel_run(run_id: str, session: SessionDep, runs: RunsDep) -> RunPublic:
+    """Ask a queued or running run to stop; it ends ``cancelled`` between or inside nodes."""
+    run = repo.get_run(session, run_id=run_id)
+    if not runs.cancel(run_id):
+        raise ApiError(409, "not_running", f"run {run_id!r} is {run.status}; only a queued or running run can be cancelled")
+    return RunPublic(**run_public(run))
+
+
+@router.websocket("/{run_id}/events")
+async def run_events(websocket: WebSocket, run_id: str, runs: RunsDep) -> None:
+    """Everything that already happened in the run, then live events until ``run_finished``."""
+    await websocket.accept()
+    live = runs.live(run_id)
+    if live is None:  # finished before this process started, or long ago: replay the record
+        try:
+            events = await asyncio.to_thread(_stored_events, runs, run_id)
+        except NotFound:
+            await websocket.send_json(error_body("not_found", f"no run with id {run_id!r}"))
+            await websocket.close(code=4404)
+            return
+        for event in events:
+            await websocket.send_json(event)
+        await websocket.close()
+        return
+    q = live.watch(asyncio.get_running_loop())
+    try:
+        while (event := await q.get()) is not None:
+            await websocket.send_json(event)
+        await websocket.close()
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        live.unwatch(q)
+
+
+def _stored_events(runs: Any, run_id: str) -> list[dict[str, Any]]:
+    with runs.sessions() as session:
+        run = repo.get_run(session, run_id=run_id)
+        events = [e.to_json() for e in repo.list_run_events(session, run_id=run_id)]
+        if not any(e["type"] == "run_finished" for e in events):  # interrupted by a crash
+            events.append({"type": "run_finished", "run_id": run_id, "seq": len(events) + 1,
+                           "data": {"status": run.status}})
+        return events

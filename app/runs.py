@@ -1,0 +1,234 @@
+"""The run queue: accepted runs wait here, worker threads execute them, events fan out.
+
+The event loop never runs node work: a run is validated and recorded (``queued``) on the
+request, then executed on a worker thread; with one worker (the default), one run at a
+time holds the models, so one GPU is never asked for two at once. Every event goes to the
+run's live watchers (each an asyncio queue, fed thread-safely) and, but for the many
+``node_progress`` ticks, to the database, so a watcher that connects late, or after a
+restart, is first given what already happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import platform
+import queue
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.engine.context import CancelToken
+from app.engine.events import Event
+from app.engine.executor import Executor, NodeRecord, apply_inputs
+from app.engine.validate import CheckedGraph
+from app.outputs import summarize
+from storage import repo
+from storage.artifacts import ArtifactStore
+
+log = logging.getLogger("genaisys.runs")
+
+_DONE = None  # what a watcher's queue receives after the last event
+
+
+@dataclass
+class LiveRun:
+    """A run this process is executing or about to: its events so far and its watchers."""
+
+    id: str
+    graph_id: str | None
+    checked: CheckedGraph
+    inputs: dict[str, Any]
+    cancel: CancelToken = field(default_factory=CancelToken)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    unsaved: list[dict[str, Any]] = field(default_factory=list)
+    watchers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]] = field(default_factory=list)
+    finished: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def publish(self, event: dict[str, Any] | None) -> None:
+        with self.lock:
+            if event is None:
+                self.finished = True
+            else:
+                self.events.append(event)
+                if event["type"] != "node_progress":
+                    self.unsaved.append(event)
+            for loop, q in self.watchers:
+                _put(loop, q, event)
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[Any]:
+        """A queue that first holds every event so far, then receives the live ones."""
+        q: asyncio.Queue[Any] = asyncio.Queue()
+        with self.lock:
+            for event in self.events:
+                q.put_nowait(event)
+            if self.finished:
+                q.put_nowait(_DONE)
+            else:
+                self.watchers.append((loop, q))
+        return q
+
+    def unwatch(self, q: asyncio.Queue[Any]) -> None:
+        with self.lock:
+            self.watchers = [(lp, wq) for lp, wq in self.watchers if wq is not q]
+
+    def take_unsaved(self) -> list[dict[str, Any]]:
+        with self.lock:
+            out, self.unsaved = self.unsaved, []
+        return out
+
+
+def _put(loop: asyncio.AbstractEventLoop, q: asyncio.Queue[Any], item: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the watcher's loop is closed: it is gone
+        loop.call_soon_threadsafe(q.put_nowait, item)
+
+
+class RunManager:
+    def __init__(
+        self,
+        executor: Executor,
+        session_factory: Callable[[], Session],
+        artifacts: ArtifactStore,
+        *,
+        workers: int = 1,
+        inline_limit: int = 64 * 1024,
+    ) -> None:
+        self.executor = executor
+        self.sessions = session_factory
+        self.artifacts = artifacts
+        self.inline_limit = inline_limit
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._live: dict[str, LiveRun] = {}
+        self._threads = [threading.Thread(target=self._worker, name=f"genaisys-run-{i}", daemon=True) for i in range(workers)]
+
+    def start(self) -> None:
+        for t in self._threads:
+            t.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        for live in list(self._live.values()):
+            live.cancel.cancel("the server is shutting down")
+        for _ in self._threads:
+            self._queue.put(None)
+        for t in self._threads:
+            t.join(timeout)
+
+    # -- requests (event loop thread) ----------------------------------------------------
+
+    def submit(self, checked: CheckedGraph, inputs: dict[str, Any], *, document: dict[str, Any],
+               graph_id: str | None = None, graph_version_id: Any = None) -> str:
+        """Record a checked graph as a queued run and put it in line. Raises GraphInvalid
+        for inputs the graph's input nodes do not accept."""
+        apply_inputs(checked, inputs)
+        run_id = uuid.uuid4().hex
+        with self.sessions() as session, session.begin():
+            repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
+                            document=document, inputs=inputs)
+        self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs)
+        self._queue.put(run_id)
+        return run_id
+
+    def live(self, run_id: str) -> LiveRun | None:
+        return self._live.get(run_id)
+
+    def cancel(self, run_id: str) -> bool:
+        live = self._live.get(run_id)
+        if live is None or live.finished:
+            return False
+        live.cancel.cancel()
+        return True
+
+    # -- work (worker threads) -----------------------------------------------------------
+
+    def _worker(self) -> None:
+        while True:
+            run_id = self._queue.get()
+            if run_id is None:
+                return
+            live = self._live[run_id]
+            try:
+                self._execute(live)
+            except Exception:  # a bug of ours: the run fails, the worker lives on
+                log.exception("run %s crashed", run_id)
+                self._finish(live, "failed", {"code": "internal_error", "message": "the run stopped on an internal error; it is logged"}, {}, {})
+            finally:
+                live.publish(_DONE)
+                # keep finished runs briefly for late watchers; the database has them after
+                threading.Timer(60.0, self._live.pop, args=(run_id, None)).start()
+
+    def _execute(self, live: LiveRun) -> None:
+        with self.sessions() as session, session.begin():
+            repo.mark_run_started(session, run_id=live.id)
+
+        def on_event(event: Event) -> None:
+            live.publish(event.to_json())
+
+        result = self.executor.run(
+            live.checked, live.inputs, on_event=on_event, cancel=live.cancel, run_id=live.id,
+            scope=live.graph_id or "unsaved", on_node_settled=lambda record: self._store_node(live, record),
+        )
+        outputs = {nid: self._summary(v) for nid, v in result.outputs.items()}
+        error = None
+        if result.status == "failed":
+            failed = [r for r in result.nodes.values() if r.error and r.error["code"] != "upstream_failed"]
+            if failed:
+                error = {"code": "node_failed", "message": f"node {failed[0].node_id!r} failed: {failed[0].error['message']}",
+                         "node_id": failed[0].node_id}
+        elif result.status == "cancelled":
+            error = {"code": "cancelled", "message": live.cancel.reason or "cancelled"}
+        provenance = {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "generations": result.generations,
+            "cache": {nid: {"status": r.status, "reason": r.reason} for nid, r in result.nodes.items()},
+            "nodes": {nid: r.provenance for nid, r in result.nodes.items() if r.provenance},
+        }
+        with self.sessions() as session, session.begin():
+            for record in result.nodes.values():
+                if record.status in ("pending", "cancelled") and not record.started_at:
+                    repo.upsert_node_result(session, run_id=live.id, **self._row(record, None))
+        self._finish(live, result.status, error, outputs, provenance)
+
+    def _finish(self, live: LiveRun, status: str, error: Any, outputs: dict[str, Any], provenance: dict[str, Any]) -> None:
+        with self.sessions() as session, session.begin():
+            repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
+            repo.finish_run(session, run_id=live.id, status=status, error=error, outputs=outputs, provenance=provenance)
+
+    def _store_node(self, live: LiveRun, record: NodeRecord) -> Any:
+        """Persist one node's result as it settles; return the outputs' summary for its event."""
+        summary = {k: self._summary(v) for k, v in record.outputs.items()} if record.status in ("succeeded", "cached") else None
+        with self.sessions() as session, session.begin():
+            repo.upsert_node_result(session, run_id=live.id, **self._row(record, summary))
+            repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
+        return summary
+
+    def _summary(self, value: Any) -> Any:
+        return summarize(value, self._store_artifact, self.inline_limit)
+
+    def _store_artifact(self, data: bytes, mime: str) -> dict[str, Any]:
+        ref = self.artifacts.put_bytes(data, mime)  # the file is in place before the row names it
+        with self.sessions() as session, session.begin():
+            repo.record_artifact(session, ref=ref)
+        return {"$artifact": ref.sha256, "mime": ref.mime, "size": ref.size, "url": f"/api/artifacts/{ref.sha256}"}
+
+    @staticmethod
+    def _row(record: NodeRecord, outputs: Any) -> dict[str, Any]:
+        return {
+            "node_id": record.node_id,
+            "type": record.type,
+            "status": "cancelled" if record.status == "pending" else record.status,
+            "reason": record.reason,
+            "cache_key": record.cache_key or None,
+            "started_at": datetime.fromtimestamp(record.started_at, UTC) if record.started_at else None,
+            "duration_s": record.duration_s,
+            "outputs": outputs,
+            "error": record.error,
+            "provenance": record.provenance or None,
+        }

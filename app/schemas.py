@@ -1,0 +1,130 @@
+"""The API's request and response shapes, one family per resource (separate from the
+SQLAlchemy tables, as FastAPI's full-stack template does)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- graphs ------------------------------------------------------------------------------
+
+
+class GraphCreate(_In):
+    document: dict[str, Any] = Field(description="a genaisys.graph/1 document")
+    message: str = Field("", max_length=2000)
+
+
+class GraphUpdate(_In):
+    document: dict[str, Any]
+    based_on: int = Field(ge=1, description="the version this edit started from")
+    message: str = Field("", max_length=2000)
+
+
+class GraphRestore(_In):
+    message: str | None = Field(None, max_length=2000)
+
+
+class GraphPublic(BaseModel):
+    id: str
+    name: str
+    description: str
+    latest_version: int
+    created_at: datetime
+    updated_at: datetime
+    deleted: bool = False
+
+
+class GraphDetail(GraphPublic):
+    version: int
+    document: dict[str, Any]
+    problems: list[dict[str, Any]] = Field(default_factory=list, description="validator findings; saving does not need a valid graph")
+
+
+class GraphsPublic(BaseModel):
+    data: list[GraphPublic]
+    count: int
+
+
+class VersionPublic(BaseModel):
+    number: int
+    message: str
+    created_at: datetime
+
+
+class VersionDetail(VersionPublic):
+    graph_id: str
+    document: dict[str, Any]
+
+
+class VersionsPublic(BaseModel):
+    data: list[VersionPublic]
+    count: int
+
+
+# -- validation --------------------------------------------------------------------------
+
+
+class ValidationReport(BaseModel):
+    valid: bool
+    problems: list[dict[str, Any]]
+    types: dict[str, dict[str, dict[str, str]]]
+
+
+# -- runs --------------------------------------------------------------------------------
+
+
+class RunCreate(_In):
+    graph_id: str | None = None
+    version: int | None = Field(None, ge=1, description="a version of graph_id; the latest if unset")
+    document: dict[str, Any] | None = Field(None, description="run this document instead of a saved graph")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="io input node id -> value")
+
+
+class NodeResultPublic(BaseModel):
+    node_id: str
+    type: str
+    status: str
+    reason: str | None = None
+    cache_key: str | None = None
+    started_at: datetime | None = None
+    duration_s: float | None = None
+    outputs: Any = None
+    error: dict[str, Any] | None = None
+    provenance: dict[str, Any] | None = None
+
+
+class RunPublic(BaseModel):
+    id: str
+    graph_id: str | None
+    graph_version: int | None
+    status: str
+    inputs: dict[str, Any]
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    error: dict[str, Any] | None
+    outputs: dict[str, Any] | None
+
+
+class RunDetail(RunPublic):
+    nodes: list[NodeResultPublic]
+    provenance: dict[str, Any] | None
+
+
+class RunsPublic(BaseModel):
+    data: list[RunPublic]
+    count: int
+
+
+class RunAccepted(BaseModel):
+    id: str
+    status: str
+    events_url: str

@@ -1,0 +1,36 @@
+"""All settings in one place; each can come from a ``GENAISYS_*`` environment variable."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GENAISYS_", extra="ignore")
+
+    data_dir: Path = Field(default=Path.home() / ".genaisys", description="database, artifacts, model cache")
+    database_url: str | None = Field(default=None, description="any SQLAlchemy URL; SQLite under data_dir if unset")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, description="largest JSON request body accepted")
+    inline_output_bytes: int = Field(default=64 * 1024, description="larger node outputs are stored as artifacts")
+    run_workers: int = Field(default=1, ge=1, description="runs executed at once; more runs wait in the queue")
+    seed_examples: bool = True
+    cache_entries: int = 1024
+    cache_bytes: int = 2 * 1024**3
+
+    @cached_property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'genaisys.db'}"
+
+    @property
+    def artifacts_dir(self) -> Path:
+        return self.data_dir / "artifacts"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"

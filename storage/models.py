@@ -1,0 +1,257 @@
+"""SQLAlchemy 2.0 table classes: the one description of the database that code reads.
+
+The schema itself is changed only by the Alembic migrations in ``storage/migrations``;
+a test compares the migrated database with these classes, so the two cannot drift apart.
+Every column holds plain JSON-able values (str, int, float, bool, aware UTC datetimes,
+JSON documents), so the API's pydantic schemas can be built from the rows directly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+
+from storage.errors import ImmutableVersion
+from storage.sqltypes import UTCDateTime, json_column, new_id, utcnow
+
+# Named constraints let later migrations alter tables on SQLite (batch mode needs names).
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class RunStatus(StrEnum):
+    """Life of a run; ``interrupted`` marks runs a crash or restart cut short."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    INTERRUPTED = "interrupted"
+
+
+TERMINAL_RUN_STATUSES = frozenset(
+    {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED, RunStatus.INTERRUPTED}
+)
+
+
+class ShareMode(StrEnum):
+    """What a share link lets its holder do with the graph."""
+
+    VIEW = "view"
+    FORK = "fork"
+    DEMO = "demo"
+
+
+def _sql_in(column: str, values: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(v.value) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: json_column(),
+    }
+
+
+class Graph(Base):
+    """A named graph; its content lives in immutable ``GraphVersion`` rows.
+
+    ``latest_version`` is the compare-and-set guard of concurrent saves: a save moves it
+    from N to N+1 only if it still reads N. ``deleted_at`` marks a soft delete.
+    """
+
+    __tablename__ = "graphs"
+    __table_args__ = (Index("ix_graphs_updated_at", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    latest_version: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class GraphVersion(Base):
+    """One saved state of a graph. Never updated: every save and restore adds a row."""
+
+    __tablename__ = "graph_versions"
+    __table_args__ = (UniqueConstraint("graph_id", "number"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    graph_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("graphs.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]]
+    message: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(GraphVersion, "before_update")
+def _refuse_version_update(mapper: Mapper[Any], connection: Connection, target: Any) -> None:
+    raise ImmutableVersion(
+        f"graph version {target.number} of graph {target.graph_id!r} is immutable; "
+        "save a new version instead"
+    )
+
+
+class Run(Base):
+    """One execution of a graph document, kept after its graph is deleted.
+
+    ``document`` is the graph as it ran, so a run stays explainable (and replayable) even
+    when it came from an unsaved document or its graph was later edited or deleted.
+    """
+
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint(_sql_in("status", RunStatus), name="ck_runs_status"),
+        Index("ix_runs_graph_id_created_at", "graph_id", "created_at"),
+        Index("ix_runs_status", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
+    graph_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("graphs.id", ondelete="SET NULL")
+    )
+    graph_version_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("graph_versions.id", ondelete="SET NULL")
+    )
+    graph_version_number: Mapped[int | None] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]]
+    inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    outputs: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+    node_results: Mapped[list[NodeResult]] = relationship(
+        order_by="NodeResult.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise_on_sql",
+    )
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class NodeResult(Base):
+    """What one node did in one run.
+
+    ``outputs`` maps port names to small values inline, or to artifact references
+    ``{"artifact": sha256, "mime": ..., "size": ...}`` for images, audio, arrays and files.
+    """
+
+    __tablename__ = "node_results"
+    __table_args__ = (UniqueConstraint("run_id", "node_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(64), ForeignKey("runs.id", ondelete="CASCADE"))
+    node_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
+    cache_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    cache_hit: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    duration_s: Mapped[float | None] = mapped_column(Float, default=None)
+    outputs: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    error: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class RunEvent(Base):
+    """One executor event of a run, numbered by ``seq``, so a past run can be replayed."""
+
+    __tablename__ = "run_events"
+    __table_args__ = (UniqueConstraint("run_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    run_id: Mapped[str] = mapped_column(String(64), ForeignKey("runs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(64))
+    node_id: Mapped[str | None] = mapped_column(String(200), default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ts: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def to_json(self) -> dict[str, Any]:
+        """The event in the executor's wire shape, so replayed and live events look alike."""
+        out: dict[str, Any] = {
+            "type": self.type,
+            "run_id": self.run_id,
+            "seq": self.seq,
+            "ts": self.ts.timestamp(),
+        }
+        if self.node_id is not None:
+            out["node_id"] = self.node_id
+        if self.data:
+            out["data"] = self.data
+        return out
+
+
+class Artifact(Base):
+    """A content-addressed file in the ``ArtifactStore``; the row is written after the file."""
+
+    __tablename__ = "artifacts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mime: Mapped[str] = mapped_column(String(200))
+    size: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Share(Base):
+    """An unguessable link to a graph. ``version`` None follows the latest version."""
+
+    __tablename__ = "shares"
+    __table_args__ = (CheckConstraint(_sql_in("mode", ShareMode), name="ck_shares_mode"),)
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    graph_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("graphs.id", ondelete="CASCADE"), index=True
+    )
+    mode: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    def is_active(self, now: datetime | None = None) -> bool:
+        """Usable now: neither revoked nor expired."""
+        if self.revoked_at is not None:
+            return False
+        return self.expires_at is None or self.expires_at > (now or utcnow())

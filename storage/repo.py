@@ -1,0 +1,67 @@
+"""All repository functions in one namespace: ``from storage import repo``.
+
+Queries live in ``graphs``, ``runs`` and ``shares``; this module only gathers them, so
+callers need not know how the repository is split.
+"""
+
+from __future__ import annotations
+
+from storage.graphs import (
+    create_graph,
+    get_graph,
+    get_latest_version,
+    get_version,
+    list_graphs,
+    list_versions,
+    restore_version,
+    save_version,
+    soft_delete_graph,
+    undelete_graph,
+    update_graph_meta,
+)
+from storage.runs import (
+    INTERRUPTED_ERROR,
+    add_run_events,
+    create_run,
+    finish_run,
+    get_artifact,
+    get_run,
+    list_run_events,
+    list_runs,
+    mark_interrupted,
+    mark_run_started,
+    record_artifact,
+    upsert_node_result,
+)
+from storage.shares import create_share, get_share, list_shares, resolve_share, revoke_share
+
+__all__ = [
+    "INTERRUPTED_ERROR",
+    "add_run_events",
+    "create_graph",
+    "create_run",
+    "create_share",
+    "finish_run",
+    "get_artifact",
+    "get_graph",
+    "get_latest_version",
+    "get_run",
+    "get_share",
+    "get_version",
+    "list_graphs",
+    "list_run_events",
+    "list_runs",
+    "list_shares",
+    "list_versions",
+    "mark_interrupted",
+    "mark_run_started",
+    "record_artifact",
+    "resolve_share",
+    "restore_version",
+    "revoke_share",
+    "save_version",
+    "soft_delete_graph",
+    "undelete_graph",
+    "update_graph_meta",
+    "upsert_node_result",
+]

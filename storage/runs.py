@@ -1,0 +1,351 @@
+"""Repository functions for runs, their per-node results, their events, and artifact rows.
+
+The caller owns the transaction (``with session.begin(): ...``), as in ``graphs``:
+functions flush, never commit; after an exception the caller rolls back.
+Runs outlive their graph: deleting a graph never deletes a run, and a run keeps the
+document it ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from storage.artifacts import ArtifactRef, check_sha256
+from storage.errors import InvalidRunState, NotFound
+from storage.models import (
+    TERMINAL_RUN_STATUSES,
+    Artifact,
+    Graph,
+    GraphVersion,
+    NodeResult,
+    Run,
+    RunEvent,
+    RunStatus,
+)
+from storage.sqltypes import as_datetime, new_id, utcnow
+
+INTERRUPTED_ERROR: dict[str, Any] = {
+    "code": "interrupted",
+    "message": "The server stopped before this run finished; run the graph again.",
+}
+_OPEN_RUN_STATUSES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
+_OPEN_NODE_STATUSES = ("queued", "pending", "running")
+_EVENT_FIELDS = frozenset({"type", "run_id", "seq", "ts", "node_id", "data"})
+
+
+def create_run(
+    session: Session,
+    *,
+    run_id: str | None = None,
+    graph_id: str | None = None,
+    graph_version_id: str | None = None,
+    document: dict[str, Any],
+    inputs: dict[str, Any] | None = None,
+    status: RunStatus | str = RunStatus.QUEUED,
+) -> Run:
+    """Record a new run of ``document`` (the graph as it will run).
+
+    ``graph_version_id`` ties the run to a saved version (its graph is filled in);
+    an unsaved document runs with neither id.
+    """
+    status = RunStatus(status)
+    number = None
+    if graph_version_id is not None:
+        version = session.get(GraphVersion, graph_version_id)
+        if version is None:
+            raise NotFound("graph version", graph_version_id)
+        if graph_id is not None and graph_id != version.graph_id:
+            raise ValueError(
+                f"graph version {graph_version_id!r} belongs to graph {version.graph_id!r}, "
+                f"not {graph_id!r}"
+            )
+        graph_id, number = version.graph_id, version.number
+    elif graph_id is not None and session.get(Graph, graph_id) is None:
+        raise NotFound("graph", graph_id)
+    now = utcnow()
+    run = Run(
+        id=run_id or new_id(),
+        graph_id=graph_id,
+        graph_version_id=graph_version_id,
+        graph_version_number=number,
+        document=document,
+        inputs=inputs or {},
+        status=status.value,
+        created_at=now,
+        started_at=now if status is RunStatus.RUNNING else None,
+    )
+    session.add(run)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise ValueError(f"run {run.id!r} already exists; pick another run id") from None
+    return run
+
+
+def get_run(session: Session, *, run_id: str) -> Run:
+    """The run ``run_id`` with its node results loaded (in the order they were first written)."""
+    run = session.scalars(
+        select(Run)
+        .where(Run.id == run_id)
+        .options(selectinload(Run.node_results))
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if run is None:
+        raise NotFound("run", run_id)
+    return run
+
+
+def list_runs(
+    session: Session,
+    *,
+    graph_id: str | None = None,
+    status: RunStatus | str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Run], int]:
+    """One page of runs, newest first, and the total count (node results not loaded)."""
+    where: list[ColumnElement[bool]] = []
+    if graph_id is not None:
+        where.append(Run.graph_id == graph_id)
+    if status is not None:
+        where.append(Run.status == RunStatus(status).value)
+    count = session.scalar(select(func.count()).select_from(Run).where(*where)) or 0
+    runs = session.scalars(
+        select(Run)
+        .where(*where)
+        .order_by(Run.created_at.desc(), Run.id)
+        .limit(limit)
+        .offset(offset)
+        .execution_options(populate_existing=True)
+    ).all()
+    return list(runs), count
+
+
+def mark_run_started(session: Session, *, run_id: str, started_at: datetime | None = None) -> Run:
+    """Move a queued run to running; ``InvalidRunState`` if it already ended (e.g. cancelled)."""
+    run = _get_run_row(session, run_id)
+    if run.status != RunStatus.QUEUED.value:
+        if run.status == RunStatus.RUNNING.value:
+            return run
+        raise InvalidRunState(run_id, run.status, RunStatus.RUNNING.value)
+    run.status = RunStatus.RUNNING.value
+    run.started_at = started_at or utcnow()
+    session.flush()
+    return run
+
+
+def finish_run(
+    session: Session,
+    *,
+    run_id: str,
+    status: RunStatus | str,
+    error: dict[str, Any] | None = None,
+    outputs: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+    finished_at: datetime | None = None,
+) -> Run:
+    """Record how a run ended. A run ends once: ending it again raises ``InvalidRunState``."""
+    wanted = RunStatus(status)
+    if wanted not in TERMINAL_RUN_STATUSES:
+        raise ValueError(f"{wanted.value!r} is not a final run status")
+    run = _get_run_row(session, run_id)
+    if run.status in TERMINAL_RUN_STATUSES:
+        raise InvalidRunState(run_id, run.status, wanted.value)
+    run.status = wanted.value
+    run.finished_at = finished_at or utcnow()
+    run.error = error
+    run.outputs = outputs
+    if provenance is not None:
+        run.provenance = provenance
+    session.flush()
+    return run
+
+
+def upsert_node_result(
+    session: Session,
+    *,
+    run_id: str,
+    node_id: str,
+    type: str,
+    status: str,
+    reason: str | None = None,
+    cache_key: str | None = None,
+    cache_hit: bool | None = None,
+    started_at: datetime | None = None,
+    duration_s: float | None = None,
+    outputs: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
+) -> NodeResult:
+    """Create or update the result of ``node_id`` in ``run_id``.
+
+    Meant to be called as the node progresses (started, then finished or failed): on
+    update, arguments left ``None`` keep what is stored. Large outputs go in as artifact
+    references (``ArtifactRef.reference()``), after the artifact file is stored.
+    """
+    _get_run_row(session, run_id)
+    fields: dict[str, Any] = {
+        "type": type,
+        "status": status,
+        "reason": reason,
+        "cache_key": cache_key,
+        "cache_hit": cache_hit,
+        "started_at": started_at,
+        "duration_s": duration_s,
+        "outputs": outputs,
+        "error": error,
+        "provenance": provenance,
+    }
+    result = session.scalars(
+        select(NodeResult).where(NodeResult.run_id == run_id, NodeResult.node_id == node_id)
+    ).one_or_none()
+    if result is None:
+        result = NodeResult(run_id=run_id, node_id=node_id, cache_hit=bool(cache_hit))
+        session.add(result)
+    for name, value in fields.items():
+        if value is not None:
+            setattr(result, name, value)
+    session.flush()
+    return result
+
+
+def add_run_events(
+    session: Session, *, run_id: str, events: Sequence[Mapping[str, Any]]
+) -> list[RunEvent]:
+    """Store events in the executor's shape (``type``, ``seq``, ``ts``, ``node_id``, ``data``).
+
+    ``seq`` is kept when given (the executor numbers events), else the next free numbers
+    are taken. ``ts`` may be a Unix time, an ISO string or a datetime (default: now). Keys
+    beyond those fields are kept in ``data``, so nothing an event carried is dropped.
+    """
+    _get_run_row(session, run_id)
+    for event in events:
+        if event.get("run_id") not in (None, run_id):
+            raise ValueError(f"event of run {event['run_id']!r} given for run {run_id!r}")
+        if not event.get("type"):
+            raise ValueError(f"event without a type: {dict(event)!r}")
+    rows = _event_rows(session, run_id, events)
+    session.add_all(rows)
+    try:
+        session.flush()
+    except IntegrityError:
+        seqs = [row.seq for row in rows]
+        raise ValueError(
+            f"run {run_id!r} already has an event numbered in {seqs}; seq must be unique"
+        ) from None
+    return rows
+
+
+def list_run_events(
+    session: Session, *, run_id: str, after_seq: int = 0, limit: int | None = None
+) -> list[RunEvent]:
+    """Events of a run with ``seq > after_seq``, in order: a late watcher's catch-up."""
+    _get_run_row(session, run_id)
+    query = (
+        select(RunEvent)
+        .where(RunEvent.run_id == run_id, RunEvent.seq > after_seq)
+        .order_by(RunEvent.seq)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query).all())
+
+
+def mark_interrupted(session: Session) -> int:
+    """At start-up, mark every run a crash left queued or running as ``interrupted``.
+
+    Their unfinished node results become ``interrupted`` too. Returns how many runs changed.
+    """
+    now = utcnow()
+    open_runs = select(Run.id).where(Run.status.in_(_OPEN_RUN_STATUSES))
+    session.execute(
+        update(NodeResult)
+        .where(NodeResult.run_id.in_(open_runs), NodeResult.status.in_(_OPEN_NODE_STATUSES))
+        .values(status=RunStatus.INTERRUPTED.value)
+        .execution_options(synchronize_session=False)
+    )
+    changed = session.execute(
+        update(Run)
+        .where(Run.status.in_(_OPEN_RUN_STATUSES))
+        .values(status=RunStatus.INTERRUPTED.value, finished_at=now, error=INTERRUPTED_ERROR)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return int(changed.rowcount)  # type: ignore[attr-defined]
+
+
+def record_artifact(session: Session, *, ref: ArtifactRef) -> Artifact:
+    """Add the row of an artifact already in the store; recording it twice is harmless.
+
+    Refuses a reference whose file is missing, so no row ever names a file not on disk.
+    """
+    sha256 = check_sha256(ref.sha256)
+    if not ref.path.is_file():
+        raise ValueError(f"artifact file {ref.path} is missing; store the file before its row")
+    values = {"sha256": sha256, "mime": ref.mime, "size": ref.size, "created_at": utcnow()}
+    # INSERT .. ON CONFLICT DO NOTHING: two writers recording one artifact both succeed.
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(Artifact).values(**values).on_conflict_do_nothing())
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        session.execute(postgresql_insert(Artifact).values(**values).on_conflict_do_nothing())
+    elif session.get(Artifact, sha256) is None:
+        session.add(Artifact(**values))
+    session.flush()
+    return get_artifact(session, sha256=sha256)
+
+
+def get_artifact(session: Session, *, sha256: str) -> Artifact:
+    """The row of artifact ``sha256`` (its mime type and size)."""
+    artifact = session.get(Artifact, check_sha256(sha256))
+    if artifact is None:
+        raise NotFound("artifact", sha256)
+    return artifact
+
+
+def _event_rows(
+    session: Session, run_id: str, events: Sequence[Mapping[str, Any]]
+) -> list[RunEvent]:
+    next_seq: int | None = None
+    rows = []
+    for event in events:
+        seq = event.get("seq")
+        if seq is None:
+            if next_seq is None:
+                last = session.scalar(
+                    select(func.max(RunEvent.seq)).where(RunEvent.run_id == run_id)
+                )
+                next_seq = (last or 0) + 1
+            seq = next_seq
+        next_seq = max(next_seq or 0, int(seq) + 1)
+        data = dict(event.get("data") or {})
+        data.update({k: v for k, v in event.items() if k not in _EVENT_FIELDS})
+        ts = event.get("ts")
+        rows.append(
+            RunEvent(
+                run_id=run_id,
+                seq=int(seq),
+                type=str(event["type"]),
+                node_id=event.get("node_id"),
+                data=data,
+                ts=utcnow() if ts is None else as_datetime(ts),
+            )
+        )
+    return rows
+
+
+def _get_run_row(session: Session, run_id: str) -> Run:
+    run = session.get(Run, run_id, populate_existing=True)
+    if run is None:
+        raise NotFound("run", run_id)
+    return run
