@@ -42,6 +42,7 @@ __all__ = [
     "DOCUMENT",
     "CONDITIONING",
     "LATENT",
+    "ADAPTER",
     "List",
     "Embedding",
     "Collection",
@@ -114,6 +115,8 @@ FILE = Type("File")
 DOCUMENT = Type("Document")
 CONDITIONING = Type("Conditioning")
 LATENT = Type("Latent")
+ADAPTER = Type("Adapter")
+"""A LoRA adapter to apply to a model (peft for LLMs, diffusers for diffusion)."""
 
 
 def List(item: Type | Var) -> Type:  # noqa: N802 - reads like the type it builds
@@ -146,6 +149,7 @@ _SIGNATURES: dict[str, tuple[str, ...]] = {
     "Document": (),
     "Conditioning": (),
     "Latent": (),
+    "Adapter": (),
     "List": ("type",),
     "Embedding": ("dim",),
     "Collection": ("dim",),
@@ -168,6 +172,7 @@ TYPE_COLOURS: dict[str, str] = {
     "Collection": "#ef4444",
     "Conditioning": "#f472b6",
     "Latent": "#c084fc",
+    "Adapter": "#0ea5e9",
 }
 
 # The only implicit conversions: sender name -> receiver names it may also feed.

