@@ -26,6 +26,7 @@ __all__ = [
     "Bindings",
     "parse_type",
     "unify",
+    "connect",
     "compatible",
     "substitute",
     "TYPE_COLOURS",
@@ -294,7 +295,22 @@ def unify(sender: Arg, receiver: Arg, bindings: Bindings | None = None) -> Verdi
 
 
 def compatible(sender: Type, receiver: Type) -> bool:
-    return unify(sender, receiver) is Verdict.OK
+    return connect(sender, receiver)[0] is Verdict.OK
+
+
+def connect(sender: Arg, receiver: Arg, bindings: Bindings | None = None) -> tuple[Verdict, bool]:
+    """`unify`, plus one convenience: a single value may feed a list input of its type
+    (a question into an embedder's ``texts``); it then arrives as a one-item list.
+    Returns the verdict and whether the value must be wrapped ("lifted")."""
+    verdict = unify(sender, receiver, bindings)
+    if verdict is not Verdict.TYPE_MISMATCH:
+        return verdict, False
+    if (isinstance(receiver, Type) and receiver.name == "List" and isinstance(sender, Type)
+            and sender.name not in ("List", "Any")):
+        lifted = unify(sender, receiver.args[0], bindings)
+        if lifted is not Verdict.TYPE_MISMATCH:
+            return lifted, lifted is Verdict.OK
+    return verdict, False
 
 
 def _unify(sender: Arg, receiver: Arg, b: Bindings) -> Verdict:

