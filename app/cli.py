@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,6 +90,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir}.items() if v is not None}
     settings = Settings(**overrides)
+    os.environ["GENAISYS_DATA_DIR"] = str(settings.data_dir)  # where nodes keep models and stores
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     print(f"GenAISys Studio on http://{settings.host}:{settings.port}/  (data in {settings.data_dir})", file=sys.stderr)
     try:

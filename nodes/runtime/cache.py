@@ -50,8 +50,9 @@ class ModelRuntime:
         return sum(m.nbytes for m in self._models.values())
 
     def load(self, key: str, loader: Callable[[], Any], *, ctx: Context | None = None,
-             identity: dict[str, Any] | None = None) -> Any:
-        """The model for ``key``, loading it with ``loader`` if no run has yet."""
+             identity: dict[str, Any] | None = None, nbytes: int | None = None) -> Any:
+        """The model for ``key``, loading it with ``loader`` if no run has yet. ``nbytes``
+        is the model's memory where its weights are not torch tensors (CTranslate2)."""
         with self._lock:
             entry = self._models.get(key)
             if entry is not None:
@@ -65,7 +66,8 @@ class ModelRuntime:
                         ctx.progress(0.0, f"loading {identity.get('name', key) if identity else key}")
                     t0 = time.perf_counter()
                     value = loader()
-                    entry = Loaded(key, value, model_nbytes(value), dict(identity or {"name": key}), time.perf_counter() - t0)
+                    entry = Loaded(key, value, nbytes or model_nbytes(value), dict(identity or {"name": key}),
+                                   time.perf_counter() - t0)
                     with self._lock:
                         self._models[key] = entry
                         self.loads += 1
