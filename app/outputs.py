@@ -63,6 +63,26 @@ def summarize(value: Any, store: Store, inline_limit: int) -> Any:
     return {"repr": repr(value)[:PREVIEW_CHARS], "type": type(value).__name__}
 
 
+def preview(value: Any, max_side: int = 256) -> Any:
+    """A progress preview a browser can show at once: images become a small PNG data URL,
+    texts and numbers pass as they are, anything else its short description."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if _is_image(value):
+        import base64
+
+        image = value.copy()
+        image.thumbnail((max_side, max_side))
+        buf = io.BytesIO()
+        image.save(buf, format="PNG")
+        return {"image": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), "width": image.size[0], "height": image.size[1]}
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return {"repr": repr(value)[:200], "type": type(value).__name__}
+
+
 def _is_image(value: Any) -> bool:
     return type(value).__module__.startswith("PIL.") and hasattr(value, "save") and hasattr(value, "size")
 
@@ -76,7 +96,10 @@ def _as_array(value: Any) -> Any:
     if module.startswith("numpy") and hasattr(value, "nbytes"):
         return value
     if module.startswith("torch") and hasattr(value, "detach"):
-        return value.detach().cpu().numpy()
+        tensor = value.detach()
+        if not tensor.dtype.is_floating_point or tensor.dtype.itemsize < 4:  # bf16/fp16: numpy lacks bf16
+            tensor = tensor.float() if tensor.dtype.is_floating_point else tensor
+        return tensor.cpu().numpy()
     return None
 
 

@@ -28,7 +28,7 @@ from app.engine.context import CancelToken
 from app.engine.events import Event
 from app.engine.executor import Executor, NodeRecord, apply_inputs
 from app.engine.validate import CheckedGraph
-from app.outputs import summarize
+from app.outputs import preview, summarize
 from storage import repo
 from storage.artifacts import ArtifactStore
 
@@ -168,7 +168,10 @@ class RunManager:
             repo.mark_run_started(session, run_id=live.id)
 
         def on_event(event: Event) -> None:
-            live.publish(event.to_json())
+            data = event.to_json()
+            if "preview" in event.data:
+                data["data"] = {**event.data, "preview": preview(event.data["preview"])}
+            live.publish(data)
 
         result = self.executor.run(
             live.checked, live.inputs, on_event=on_event, cancel=live.cancel, run_id=live.id,
