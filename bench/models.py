@@ -95,14 +95,19 @@ class Embedder(Case):
         return fresh_run(executor, self.doc)
 
     def run_direct(self, i: int) -> Any:
-        import torch
+        return direct_embed(self.tok, self.model, self.device, self.texts)
 
-        batch = self.tok(self.texts, padding=True, truncation=True, max_length=256, return_tensors="pt").to(self.device)
-        with torch.inference_mode():
-            hidden = self.model(**batch).last_hidden_state
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(pooled, p=2, dim=1).cpu().numpy()
+
+def direct_embed(tok: Any, model: Any, device: str, texts: list[str]) -> Any:
+    """Plain transformers: tokenize, encode, masked mean pooling, L2 normalisation."""
+    import torch
+
+    batch = tok(texts, padding=True, truncation=True, max_length=256, return_tensors="pt").to(device)
+    with torch.inference_mode():
+        hidden = model(**batch).last_hidden_state
+    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+    return torch.nn.functional.normalize(pooled, p=2, dim=1).cpu().numpy()
 
 
 class Whisper(Case):
@@ -128,7 +133,112 @@ class Whisper(Case):
         return " ".join(s.text.strip() for s in segments)
 
 
-CASES: dict[str, type[Case]] = {"embedder": Embedder, "whisper": Whisper}
+class Diffusion(Case):
+    name, node = "text to image (tiny-sd, 64x64, 20 steps)", "models.text_to_image"
+    prompt = "a red fox in the snow"
+
+    def setup(self, executor: Executor) -> None:
+        from nodes.runtime.diffusion_loader import load_diffusion
+
+        self.doc = graph([{"id": "p", "type": "io.text_input", "params": {"value": self.prompt}},
+                          {"id": "sd", "type": self.node, "params": {"steps": 20, "seed": 1}},
+                          {"id": "out", "type": "io.image_output"}],
+                         [("p", "text", "sd", "prompt"), ("sd", "image", "out", "value")])
+        self.pipe = load_diffusion("tiny-sd").pipe
+        fresh_run(executor, self.doc)
+
+    def run_node(self, executor: Executor, i: int) -> Any:
+        return fresh_run(executor, self.doc)
+
+    def run_direct(self, i: int) -> Any:
+        import torch
+
+        return self.pipe(prompt=self.prompt, negative_prompt="", num_inference_steps=20, guidance_scale=7.5,
+                         width=64, height=64, generator=torch.Generator("cpu").manual_seed(1)).images[0]
+
+
+def cached_llm() -> Any:
+    """The LLM the node loaded, from the shared runtime (the same object the node uses)."""
+    from nodes.runtime.cache import get_runtime
+
+    runtime = get_runtime()
+    key = next(k for k in runtime._models if k.startswith("llm:"))
+    return runtime._models[key].value
+
+
+def direct_generate(llm: Any, prompt: str, max_tokens: int) -> str:
+    """Plain transformers: chat template, greedy generate, decode."""
+    import torch
+
+    from nodes.runtime.llm_loader import chat_inputs, generation_kwargs
+
+    enc = {k: v.to(llm.device) for k, v in chat_inputs(llm.tokenizer, prompt).items()}
+    with torch.inference_mode():
+        out = llm.model.generate(**enc, **generation_kwargs(llm.tokenizer, max_tokens, 0.0, 0.95))
+    return llm.tokenizer.decode(out[0, enc["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+
+
+class Llm(Case):
+    name, node = "LLM (SmolLM2-135M, 32 tokens, greedy)", "models.llm"
+    prompt = "Write one sentence about research stations in Antarctica."
+
+    def setup(self, executor: Executor) -> None:
+        self.doc = graph([{"id": "p", "type": "io.text_input", "params": {"value": self.prompt}},
+                          {"id": "llm", "type": self.node, "params": {"max_tokens": 32}},
+                          {"id": "out", "type": "io.text_output"}],
+                         [("p", "text", "llm", "prompt"), ("llm", "text", "out", "value")])
+        first = fresh_run(executor, self.doc)
+        self.llm = cached_llm()
+        assert direct_generate(self.llm, self.prompt, 32) == first.outputs["out"], "node and direct call disagree"
+
+    def run_node(self, executor: Executor, i: int) -> Any:
+        return fresh_run(executor, self.doc)
+
+    def run_direct(self, i: int) -> Any:
+        return direct_generate(self.llm, self.prompt, 32)
+
+
+class RagEndToEnd(Case):
+    """Warm RAG: models loaded and the corpus indexed; every repeat asks a new question."""
+
+    name, node = "RAG example end to end (new question)", "models.llm"
+    questions = ["What is the coffee machine called?", "When did Aurora-7 open?", "What does the greenhouse grow?",
+                 "How wide is the radar dish?", "When do supplies arrive?", "What powers the backup generator?",
+                 "How many scientists live there in winter?", "What does the station study?", "Who named the coffee machine?"]
+
+    def setup(self, executor: Executor) -> None:
+        self.doc = json.loads((ROOT / "examples" / "rag.json").read_text())
+        params = {n["id"]: n["params"] for n in self.doc["nodes"]}
+        self.template, self.top_k = params["prompt"]["template"], params["retrieve"]["top_k"]
+        self.max_tokens, self.sep = params["llm"]["max_tokens"], params["context"]["separator"]
+        executor.cache.clear()
+        warm = executor.run(self.doc, {"question": "warm-up question about the station"}, scope="bench-rag")
+        assert warm.status == "succeeded", {k: r.error for k, r in warm.nodes.items() if r.error}
+        from nodes.encoders.text_embedder import load_encoder
+        from nodes.stores._chroma import collection
+
+        self.tok, self.enc, self.device = load_encoder("all-MiniLM-L6-v2", None)
+        handle = warm.nodes["store"].outputs["collection"]
+        self.coll = collection(Path(handle["path"]), handle["name"], handle["dim"], create=False)
+        self.llm = cached_llm()
+        self.executor = executor
+
+    def run_node(self, executor: Executor, i: int) -> Any:
+        result = executor.run(self.doc, {"question": self.questions[i % len(self.questions)] + " "}, scope="bench-rag")
+        assert result.nodes["store"].status == "cached"
+        return result.outputs["answer"]
+
+    def run_direct(self, i: int) -> Any:
+        question = self.questions[i % len(self.questions)] + " "
+        vector = direct_embed(self.tok, self.enc, self.device, [question])[0]
+        found = self.coll.query(query_embeddings=[vector.tolist()], n_results=self.top_k, include=["documents"])
+        context = self.sep.join(found["documents"][0])
+        prompt = self.template.replace("{context}", context).replace("{question}", question)
+        return direct_generate(self.llm, prompt, self.max_tokens)
+
+
+CASES: dict[str, type[Case]] = {"embedder": Embedder, "whisper": Whisper, "diffusion": Diffusion, "llm": Llm,
+                                "rag": RagEndToEnd}
 
 
 def measure(case: Case, executor: Executor, repeat: int) -> dict[str, Any]:
