@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app import errors
 from app.engine.cache import ResultCache
 from app.engine.executor import Executor
-from app.routes import artifacts, graphs, nodes, runs, validate
+from app.routes import artifacts, graphs, nodes, runs, uploads, validate
 from app.runs import RunManager
 from app.settings import Settings
 from nodes.registry import default_registry
@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GenAISys Studio", version="0.1.0", lifespan=lifespan,
                   description="Compose generative AI systems as typed graphs; run them; keep every version and run.")
     errors.install(app)
-    for module in (nodes, validate, graphs, runs, artifacts):
+    for module in (nodes, validate, graphs, runs, artifacts, uploads):
         app.include_router(module.router)
 
     @app.get("/api/health", tags=["health"])
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     mount_frontend(app)
-    app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes, streamed=("/api/uploads",))
     return app
 
 

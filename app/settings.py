@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_body_bytes: int = Field(default=8 * 1024 * 1024, description="largest JSON request body accepted")
+    max_upload_bytes: int = Field(default=200 * 1024 * 1024, description="largest file upload accepted")
     inline_output_bytes: int = Field(default=64 * 1024, description="larger node outputs are stored as artifacts")
     run_workers: int = Field(default=1, ge=1, description="runs executed at once; more runs wait in the queue")
     seed_examples: bool = True

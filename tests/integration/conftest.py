@@ -24,7 +24,8 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
+        self.extra_env = env or {}
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -35,7 +36,7 @@ class Server:
         self.startup_s = 0.0
 
     def start(self) -> Server:
-        env = {**os.environ, "GENAISYS_CUSTOM_NODES": str(HERE / "custom_nodes"), "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "GENAISYS_CUSTOM_NODES": str(HERE / "custom_nodes"), "PYTHONUNBUFFERED": "1", **self.extra_env}
         t0 = time.perf_counter()
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(

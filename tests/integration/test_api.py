@@ -51,9 +51,9 @@ def test_graph_crud_and_versions(api):
 
 
 def test_search_finds_graphs_by_name(api):
-    api.post("/api/graphs", json={"document": graph("Whisper notes")})
-    found = api.get("/api/graphs", params={"search": "whisper"}).json()
-    assert [g["name"] for g in found["data"]] == ["Whisper notes"]
+    api.post("/api/graphs", json={"document": graph("My meeting notes")})
+    found = api.get("/api/graphs", params={"search": "MEETING"}).json()
+    assert [g["name"] for g in found["data"]] == ["My meeting notes"]
 
 
 def test_conflicting_save_is_409_and_nothing_is_lost(api):

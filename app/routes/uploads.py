@@ -1,0 +1,104 @@
+"""File uploads for the canvas's file, audio and image inputs.
+
+The body is the file itself (``fetch(url, {method: "POST", body: file})``), streamed to disk
+under the data directory with its own size limit, and named by its sha256, so the same file
+uploaded twice is stored once and no name a client sends can choose where it lands. The
+type is decided by the content, not by the name."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from app.deps import SettingsDep
+from app.errors import ApiError
+
+router = APIRouter(prefix="/api/uploads", tags=["uploads"])
+
+# magic bytes -> (mime, extension); text files are recognised by decoding as UTF-8
+_MAGIC: tuple[tuple[bytes, int, str, str], ...] = (
+    (b"RIFF", 0, "audio/wav", ".wav"),  # checked further below: WAVE at 8
+    (b"fLaC", 0, "audio/flac", ".flac"),
+    (b"OggS", 0, "audio/ogg", ".ogg"),
+    (b"ID3", 0, "audio/mpeg", ".mp3"),
+    (b"\xff\xfb", 0, "audio/mpeg", ".mp3"),
+    (b"\xff\xf3", 0, "audio/mpeg", ".mp3"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
+    (b"\xff\xd8\xff", 0, "image/jpeg", ".jpg"),
+    (b"GIF8", 0, "image/gif", ".gif"),
+    (b"%PDF-", 0, "application/pdf", ".pdf"),
+)
+_TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".csv"}
+
+
+class UploadPublic(BaseModel):
+    path: str
+    sha256: str
+    size: int
+    mime: str
+    filename: str
+
+
+def sniff(head: bytes, filename: str) -> tuple[str, str]:
+    """(mime, extension) from the first bytes; ValueError if it is no type we take."""
+    for magic, offset, mime, ext in _MAGIC:
+        if head[offset:offset + len(magic)] == magic:
+            if magic == b"RIFF":
+                if head[8:12] == b"WAVE":
+                    return mime, ext
+                if head[8:12] == b"WEBP":
+                    return "image/webp", ".webp"
+                continue
+            return mime, ext
+    suffix = Path(filename).suffix.lower()
+    if suffix in _TEXT_SUFFIXES and b"\x00" not in head:
+        try:
+            head.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.start < len(head) - 4:  # a cut multi-byte character at the end is fine
+                raise ValueError("not UTF-8 text") from None
+        mime = {".html": "text/html", ".htm": "text/html", ".json": "application/json", ".md": "text/markdown",
+                ".markdown": "text/markdown", ".csv": "text/csv"}.get(suffix, "text/plain")
+        return mime, suffix
+    raise ValueError("unsupported file type")
+
+
+@router.post("", response_model=UploadPublic, status_code=201)
+async def create_upload(request: Request, settings: SettingsDep,
+                        filename: str = Query("upload", max_length=255, description="the file's name, for its type and display")) -> UploadPublic:
+    """Store an uploaded file (the request body) and return the path nodes can read."""
+    folder = settings.data_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    limit = settings.max_upload_bytes
+    digest, size, head = hashlib.sha256(), 0, b""
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise ApiError(413, "too_large", f"the upload is over the limit of {limit} bytes")
+                if len(head) < 64:
+                    head += chunk[: 64 - len(head)]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise ApiError(422, "empty_upload", "the upload is empty: send the file as the request body")
+        try:
+            mime, ext = sniff(head, filename)
+        except ValueError:
+            raise ApiError(415, "unsupported_media_type",
+                           f"{filename!r} is not a file type the studio reads (audio: wav, flac, ogg, mp3; images: png, "
+                           "jpeg, gif, webp; documents: pdf, txt, md, html, json, csv)") from None
+        sha = digest.hexdigest()
+        final = folder / f"{sha}{ext}"
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return UploadPublic(path=str(final), sha256=sha, size=size, mime=mime, filename=Path(filename).name)
