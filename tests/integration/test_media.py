@@ -25,7 +25,7 @@ def test_uploads_are_typed_by_content_and_stored_once(api):
 
     disguised = api.post("/api/uploads", params={"filename": "song.mp3"}, content=b"MZ\x90\x00 not audio at all" * 10)
     assert disguised.status_code == 415 and disguised.json()["error"]["code"] == "unsupported_media_type"
-    notes = api.post("/api/uploads", params={"filename": "notes.md"}, content="# Notes\n\nplain text".encode())
+    notes = api.post("/api/uploads", params={"filename": "notes.md"}, content=b"# Notes\n\nplain text")
     assert notes.status_code == 201 and notes.json()["mime"] == "text/markdown"
     empty = api.post("/api/uploads", params={"filename": "x.wav"}, content=b"")
     assert empty.status_code == 422
