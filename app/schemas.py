@@ -83,7 +83,7 @@ class ValidationReport(BaseModel):
 class RunCreate(_In):
     graph_id: str | None = None
     version: int | None = Field(None, ge=1, description="a version of graph_id; the latest if unset")
-    document: dict[str, Any] | None = Field(None, description="run this document instead of a saved graph")
+    document: dict[str, Any] | None = Field(None, description="run this document (with graph_id: an unsaved edit of that graph)")
     inputs: dict[str, Any] = Field(default_factory=dict, description="io input node id -> value")
 
 

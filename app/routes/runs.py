@@ -1,4 +1,5 @@
 import asyncio
+import logging
 from typing import Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -12,6 +13,7 @@ from storage import repo
 from storage.errors import NotFound
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
+log = logging.getLogger("genaisys.api")
 
 
 def run_public(run: Any) -> dict[str, Any]:
@@ -25,12 +27,15 @@ def run_public(run: Any) -> dict[str, Any]:
 
 @router.post("", response_model=RunAccepted, status_code=202)
 def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs: RunsDep) -> RunAccepted:
-    """Queue a run of a saved graph version, or of a document. 422 with the validator's
-    full report if the graph or the inputs are not valid; nothing is queued then."""
+    """Queue a run of a saved graph version, or of a document (with ``graph_id``: an unsaved
+    edit of that graph, listed in its runs). 422 with the validator's full report if the
+    graph or the inputs are not valid; nothing is queued then."""
     graph_id, version_id = body.graph_id, None
     if body.document is not None:
-        if body.graph_id is not None:
-            raise ApiError(422, "invalid_request", "give either graph_id (and version) or document, not both")
+        if body.version is not None:
+            raise ApiError(422, "invalid_request", "give a version to run a saved version, or a document, not both")
+        if body.graph_id is not None:  # an edited, unsaved state of a saved graph: kept in its history
+            repo.get_graph(session, graph_id=body.graph_id)
         document = body.document
     elif body.graph_id is not None:
         graph = repo.get_graph(session, graph_id=body.graph_id)
@@ -99,6 +104,9 @@ async def run_events(websocket: WebSocket, run_id: str, runs: RunsDep) -> None:
         await websocket.close()
     except (WebSocketDisconnect, RuntimeError):
         pass
+    except (TypeError, ValueError):  # an event that is not JSON: a bug, logged; the watcher is closed
+        log.exception("run %s: an event could not be sent", run_id)
+        await websocket.close(code=1011)
     finally:
         live.unwatch(q)
 

@@ -121,6 +121,15 @@ def test_run_a_document_directly(api):
     assert run["status"] == "succeeded" and run["outputs"] == {"out": "adhoc"} and run["graph_id"] is None
 
 
+def test_an_unsaved_edit_runs_in_its_graphs_history(api):
+    gid = api.post("/api/graphs", json={"document": graph("Edited")}).json()["id"]
+    run = wait_run(api, api.post("/api/runs", json={"graph_id": gid, "document": graph("Edited", text="draft")}).json()["id"])
+    assert run["graph_id"] == gid and run["graph_version"] is None and run["outputs"] == {"out": "draft"}
+    assert [r["id"] for r in api.get("/api/runs", params={"graph_id": gid}).json()["data"]] == [run["id"]]
+    both = api.post("/api/runs", json={"graph_id": gid, "version": 1, "document": graph()})
+    assert both.status_code == 422
+
+
 def test_invalid_graph_run_is_422_with_the_full_report(api):
     doc = graph()
     doc["edges"][0]["target_port"] = "nope"
@@ -195,7 +204,7 @@ def test_bad_requests_get_clear_json_errors_and_change_nothing(api):
 def test_no_traceback_ever_reaches_a_client(api):
     for resp in (
         api.post("/api/graphs", content=b"\xff\xfe", headers={"content-type": "application/json"}),
-        api.post("/api/runs", json={"graph_id": "x", "document": graph()}),
+        api.post("/api/runs", json={"graph_id": "x", "version": 1, "document": graph()}),
         api.get("/api/runs", params={"limit": "-1"}),
     ):
         assert "Traceback" not in resp.text and "error" in resp.json(), resp.text

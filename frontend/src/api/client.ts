@@ -1,0 +1,103 @@
+/** Thin typed calls to the HTTP API. Errors come back as `ApiError` carrying the server's
+ * `{"error": {"code", "message", "details"}}`, so callers can branch on `code`. */
+
+import type {
+  CatalogResponse,
+  GraphDetail,
+  GraphDocument,
+  GraphPublic,
+  Page,
+  RunAccepted,
+  RunDetail,
+  RunPublic,
+  ValidationReport,
+  VersionDetail,
+  VersionPublic,
+} from "./types";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const init: RequestInit = { method, headers: { Accept: "application/json" } };
+  if (signal) init.signal = signal;
+  if (body instanceof Blob) {
+    init.body = body; // a file upload: the bytes themselves are the body
+  } else if (body !== undefined) {
+    init.headers = { ...init.headers, "Content-Type": "application/json" };
+    init.body = JSON.stringify(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    if ((err as Error).name === "AbortError") throw err;
+    throw new ApiError(0, "network_error", `the server did not answer (${(err as Error).message}); is genaisys serve running?`);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!res.ok) {
+    const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    throw new ApiError(res.status, err?.code ?? "http_error", err?.message ?? `${method} ${path}: HTTP ${res.status}`, err?.details ?? null);
+  }
+  return data as T;
+}
+
+const q = (params: Record<string, string | number | undefined | null>): string => {
+  const parts = Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== null && v !== "")
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  return parts.length ? `?${parts.join("&")}` : "";
+};
+
+export const api = {
+  catalog: () => call<CatalogResponse>("GET", "/api/nodes"),
+  validate: (document: GraphDocument, signal?: AbortSignal) => call<ValidationReport>("POST", "/api/validate", document, signal),
+
+  listGraphs: (search?: string) => call<Page<GraphPublic>>("GET", `/api/graphs${q({ search, limit: 200 })}`),
+  readGraph: (id: string) => call<GraphDetail>("GET", `/api/graphs/${encodeURIComponent(id)}`),
+  createGraph: (document: GraphDocument, message: string) => call<GraphDetail>("POST", "/api/graphs", { document, message }),
+  updateGraph: (id: string, document: GraphDocument, basedOn: number, message: string) =>
+    call<GraphDetail>("PUT", `/api/graphs/${encodeURIComponent(id)}`, { document, based_on: basedOn, message }),
+  listVersions: (id: string) => call<Page<VersionPublic>>("GET", `/api/graphs/${encodeURIComponent(id)}/versions`),
+  readVersion: (id: string, n: number) => call<VersionDetail>("GET", `/api/graphs/${encodeURIComponent(id)}/versions/${n}`),
+  restoreVersion: (id: string, n: number) =>
+    call<GraphDetail>("POST", `/api/graphs/${encodeURIComponent(id)}/versions/${n}/restore`, { message: `restored version ${n}` }),
+
+  startRun: (body: { document: GraphDocument; graph_id?: string } | { graph_id: string; version: number }) =>
+    call<RunAccepted>("POST", "/api/runs", body),
+  listRuns: (graphId: string) => call<Page<RunPublic>>("GET", `/api/runs${q({ graph_id: graphId, limit: 50 })}`),
+  readRun: (id: string) => call<RunDetail>("GET", `/api/runs/${encodeURIComponent(id)}`),
+  cancelRun: (id: string) => call<RunPublic>("POST", `/api/runs/${encodeURIComponent(id)}/cancel`),
+
+  upload: (file: File) => call<UploadPublic>("POST", `/api/uploads${q({ filename: file.name })}`, file),
+};
+
+/** Where the server stored an uploaded file: its path is what file inputs take. */
+export interface UploadPublic {
+  path: string;
+  sha256: string;
+  size: number;
+  mime: string;
+  filename: string;
+}
+
+/** The websocket URL of a run's events, on the page's own host. */
+export function eventsUrl(runId: string): string {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${proto}//${location.host}/api/runs/${encodeURIComponent(runId)}/events`;
+}

@@ -1,0 +1,196 @@
+/** The JSON shapes of the HTTP API (app/schemas.py, nodes/api.py, app/engine/*). */
+
+import type { TypeJson } from "../types/typesys";
+
+export type Widget = "text" | "multiline" | "number" | "slider" | "select" | "checkbox" | "json" | "file" | "audio" | "image";
+
+/** `Input.to_json()` */
+export interface CatalogInput {
+  name: string;
+  label: string;
+  type: TypeJson;
+  required: boolean;
+  default: unknown;
+  has_default: boolean;
+  help: string;
+  min: number | null;
+  max: number | null;
+  step: number | null;
+  choices: unknown[] | null;
+  widget: Widget | null;
+  connectable: boolean;
+}
+
+/** `Output.to_json()` */
+export interface CatalogOutput {
+  name: string;
+  label: string;
+  type: TypeJson;
+  help: string;
+}
+
+/** `Node.describe()` */
+export interface CatalogNode {
+  type: string;
+  version: number;
+  title: string;
+  category: string;
+  description: string;
+  inputs: CatalogInput[];
+  outputs: CatalogOutput[];
+  role: "input" | "output" | null;
+  uses_gpu: boolean;
+  dynamic_ports: boolean;
+}
+
+export interface CatalogResponse {
+  nodes: CatalogNode[];
+  types: { name: string; color: string; args: string[] }[];
+  categories: string[];
+  load_errors: { module: string; message: string }[];
+}
+
+// -- graph document (genaisys.graph/1) --------------------------------------------------
+
+export interface DocNode {
+  id: string;
+  type: string;
+  version?: number | null;
+  params: Record<string, unknown>;
+  position: { x: number; y: number };
+  title?: string | null;
+}
+
+export interface DocEdge {
+  id: string;
+  source: string;
+  source_port: string;
+  target: string;
+  target_port: string;
+}
+
+export interface GraphDocument {
+  schema: "genaisys.graph/1";
+  name: string;
+  description: string;
+  nodes: DocNode[];
+  edges: DocEdge[];
+  meta?: Record<string, unknown>;
+}
+
+// -- validation -------------------------------------------------------------------------
+
+/** `Problem.to_json()`: a stable code, a sentence, and where it is. */
+export interface Problem {
+  code: string;
+  message: string;
+  node_id?: string;
+  port?: string;
+  param?: string;
+  edge_id?: string;
+  path?: string;
+  nodes?: string[];
+}
+
+export type NodeTypes = { inputs: Record<string, string>; outputs: Record<string, string> };
+
+export interface ValidationReport {
+  valid: boolean;
+  problems: Problem[];
+  types: Record<string, NodeTypes>;
+}
+
+// -- graphs -----------------------------------------------------------------------------
+
+export interface GraphPublic {
+  id: string;
+  name: string;
+  description: string;
+  latest_version: number;
+  created_at: string;
+  updated_at: string;
+  deleted: boolean;
+}
+
+export interface GraphDetail extends GraphPublic {
+  version: number;
+  document: GraphDocument;
+  problems: Problem[];
+}
+
+export interface VersionPublic {
+  number: number;
+  message: string;
+  created_at: string;
+}
+
+export interface VersionDetail extends VersionPublic {
+  graph_id: string;
+  document: GraphDocument;
+}
+
+export interface Page<T> {
+  data: T[];
+  count: number;
+}
+
+// -- runs -------------------------------------------------------------------------------
+
+export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+
+export interface RunPublic {
+  id: string;
+  graph_id: string | null;
+  graph_version: number | null;
+  status: RunStatus;
+  inputs: Record<string, unknown>;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_s: number | null;
+  error: { code: string; message: string; node_id?: string } | null;
+  outputs: Record<string, unknown> | null;
+}
+
+export interface NodeResult {
+  node_id: string;
+  type: string;
+  status: string;
+  reason: string | null;
+  duration_s: number | null;
+  outputs: Record<string, unknown> | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface RunDetail extends RunPublic {
+  nodes: NodeResult[];
+}
+
+export interface RunAccepted {
+  id: string;
+  status: string;
+  events_url: string;
+}
+
+/** One websocket event (app/engine/events.py). */
+export interface RunEvent {
+  type: "run_started" | "node_started" | "node_progress" | "node_cached" | "node_finished" | "node_failed" | "run_finished";
+  run_id: string;
+  seq: number;
+  ts: number;
+  node_id?: string;
+  data?: Record<string, unknown>;
+}
+
+/** An artifact reference in a node's outputs (app/outputs.py). */
+export interface ArtifactRef {
+  $artifact: string;
+  mime: string;
+  size: number;
+  url: string;
+  preview?: string;
+  width?: number;
+  height?: number;
+  seconds?: number;
+  shape?: number[];
+}

@@ -1,0 +1,144 @@
+/** The React Flow canvas: drop nodes from the palette, double-click to quick-add, connect
+ * ports (refused with a reason when the types disagree), minimap and controls. */
+
+import {
+  Background,
+  BackgroundVariant,
+  type Connection,
+  ControlButton,
+  Controls,
+  type Edge,
+  type FinalConnectionState,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  useStore,
+  useStoreApi,
+} from "@xyflow/react";
+import { type DragEvent, type MouseEvent, useCallback, useEffect, useState } from "react";
+import type { StudioEdge, StudioNode } from "../graph/document";
+import { edgeTypes, nodeTypes } from "../nodes/nodeTypes";
+import { useGraph } from "../stores/graphStore";
+import { toast } from "../stores/toastStore";
+import { useUi } from "../stores/uiStore";
+import { ConnectionLine } from "./ConnectionLine";
+import { checkLive, refusal } from "./connection";
+import { fitGraph } from "./fit";
+import { QuickAdd } from "./QuickAdd";
+
+export const DRAG_TYPE = "application/x-genaisys-node";
+
+/** Below this zoom, nodes draw only their frame and title (as LiteGraph's low-quality mode):
+ * widgets too small to read cost most of the painting of a big graph. */
+export const LOW_DETAIL_ZOOM = 0.5;
+/** ...and below this one, a coloured box each: titles are unreadable there anyway. */
+export const TINY_DETAIL_ZOOM = 0.25;
+const detail = (s: { transform: [number, number, number] }): string =>
+  s.transform[2] < TINY_DETAIL_ZOOM ? " low-detail tiny-detail" : s.transform[2] < LOW_DETAIL_ZOOM ? " low-detail" : "";
+
+const isValidConnection = (c: Connection | Edge): boolean =>
+  checkLive({ source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle }).ok;
+
+const onConnectEnd = (_: globalThis.MouseEvent | TouchEvent, state: FinalConnectionState): void => {
+  if (!state.fromHandle || !state.toHandle || state.isValid !== false) return;
+  const reason = refusal(state.fromHandle, state.toHandle);
+  if (reason) toast.error(`Not connected — ${reason}`);
+};
+
+const minimapColor = (n: StudioNode): string => (n.selected ? "#e5e7eb" : "#4b5563");
+
+function useViewRequests(): void {
+  const flow = useReactFlow<StudioNode, StudioEdge>();
+  const store = useStoreApi();
+  const fitRequest = useUi((s) => s.fitRequest);
+  const focus = useUi((s) => s.focusRequest);
+  useEffect(() => {
+    if (!fitRequest) return;
+    const frame = requestAnimationFrame(() => fitGraph(flow, store.getState()));
+    return () => cancelAnimationFrame(frame);
+  }, [fitRequest, flow, store]);
+  useEffect(() => {
+    if (!focus) return;
+    const node = flow.getInternalNode(focus.id);
+    if (!node) return;
+    useGraph.getState().selectOnly(focus.id);
+    const w = node.measured.width ?? 240;
+    const h = node.measured.height ?? 120;
+    void flow.setCenter(node.internals.positionAbsolute.x + w / 2, node.internals.positionAbsolute.y + h / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 300 });
+  }, [focus, flow]);
+}
+
+export function Canvas() {
+  const nodes = useGraph((s) => s.nodes);
+  const edges = useGraph((s) => s.edges);
+  const onNodesChange = useGraph((s) => s.onNodesChange);
+  const onEdgesChange = useGraph((s) => s.onEdgesChange);
+  const onConnect = useGraph((s) => s.connect);
+  const flow = useReactFlow<StudioNode, StudioEdge>();
+  const store = useStoreApi();
+  const detailClass = useStore(detail);
+  const [quick, setQuick] = useState<{ screen: { x: number; y: number }; flow: { x: number; y: number } } | null>(null);
+  useViewRequests();
+
+  const onDragOver = useCallback((e: DragEvent) => {
+    if (e.dataTransfer.types.includes(DRAG_TYPE)) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = "move";
+    }
+  }, []);
+  const onDrop = useCallback((e: DragEvent) => {
+    const type = e.dataTransfer.getData(DRAG_TYPE);
+    if (!type) return;
+    e.preventDefault();
+    const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+    useGraph.getState().addNode(type, { x: at.x - 20, y: at.y - 16 });
+  }, [flow]);
+  const onDoubleClick = useCallback((e: MouseEvent<HTMLDivElement>) => {
+    if (!(e.target as Element).classList.contains("react-flow__pane")) return;
+    const box = e.currentTarget.getBoundingClientRect();
+    setQuick({ screen: { x: e.clientX - box.left, y: e.clientY - box.top }, flow: flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
+  }, [flow]);
+
+  return (
+    <div className={`canvas${detailClass}`} onDoubleClick={onDoubleClick} data-testid="canvas">
+      <ReactFlow<StudioNode, StudioEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        edgeTypes={edgeTypes}
+        onNodesChange={onNodesChange}
+        onEdgesChange={onEdgesChange}
+        onConnect={onConnect}
+        isValidConnection={isValidConnection}
+        onConnectEnd={onConnectEnd}
+        connectionLineComponent={ConnectionLine}
+        onDragOver={onDragOver}
+        onDrop={onDrop}
+        colorMode="dark"
+        zoomOnDoubleClick={false}
+        deleteKeyCode={["Delete", "Backspace"]}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={["Control", "Meta"]}
+        connectionRadius={24}
+        onlyRenderVisibleElements
+        minZoom={0.05}
+        maxZoom={2.5}
+        defaultViewport={{ x: 40, y: 40, zoom: 0.9 }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={22} size={1.4} color="#2f3542" />
+        <MiniMap pannable zoomable nodeColor={minimapColor} maskColor="rgba(10,12,16,0.7)" />
+        <Controls showInteractive={false} showFitView={false}>
+          <ControlButton onClick={() => fitGraph(flow, store.getState(), 300)} title="Fit the graph in view" aria-label="Fit the graph in view">
+            <svg viewBox="0 0 16 16" width="12" height="12" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true">
+              <path d="M1 5V1h4M11 1h4v4M15 11v4h-4M5 15H1v-4" />
+            </svg>
+          </ControlButton>
+        </Controls>
+      </ReactFlow>
+      {quick && (
+        <QuickAdd at={quick.screen} onClose={() => setQuick(null)}
+          onPick={(type) => { useGraph.getState().addNode(type, quick.flow); setQuick(null); }} />
+      )}
+    </div>
+  );
+}

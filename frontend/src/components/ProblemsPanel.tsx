@@ -1,0 +1,27 @@
+/** Every problem the validator found; a click selects and centres the node it is pinned to. */
+
+import { useValidation } from "../stores/validationStore";
+import { useUi } from "../stores/uiStore";
+
+export function ProblemsPanel() {
+  const problems = useValidation((s) => s.problems);
+  const status = useValidation((s) => s.status);
+  const error = useValidation((s) => s.error);
+  if (status === "error") return <p className="panel-empty error">The validator did not answer: {error}</p>;
+  if (!problems.length) return <p className="panel-empty">{status === "pending" ? "Checking…" : "No problems: the graph is valid."}</p>;
+  return (
+    <ul className="problems" aria-label="problems">
+      {problems.map((p, i) => {
+        const target = p.node_id ?? p.nodes?.[0];
+        return (
+          <li key={i} className={`problem${target ? " clickable" : ""}`} data-node={target ?? ""}
+            onClick={() => target && useUi.getState().focusNode(target)}>
+            <span className="problem-code">{p.code}</span>
+            {target && <span className="problem-where">{target}{p.port ? `.${p.port}` : p.param ? `.${p.param}` : ""}</span>}
+            <div className="problem-message">{p.message}</div>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}

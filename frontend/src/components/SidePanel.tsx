@@ -1,0 +1,40 @@
+/** The right-hand panel: problems, results, run history, versions. */
+
+import { type PanelTab, useUi } from "../stores/uiStore";
+import { useValidation } from "../stores/validationStore";
+import { ProblemsPanel } from "./ProblemsPanel";
+import { ResultPanel } from "./ResultPanel";
+import { RunHistory } from "./RunHistory";
+import { VersionsPanel } from "./VersionsPanel";
+
+const TABS: { id: PanelTab; label: string }[] = [
+  { id: "problems", label: "Problems" },
+  { id: "result", label: "Result" },
+  { id: "runs", label: "Runs" },
+  { id: "versions", label: "Versions" },
+];
+
+export function SidePanel() {
+  const tab = useUi((s) => s.tab);
+  const open = useUi((s) => s.panelOpen);
+  const count = useValidation((s) => s.problems.length);
+  if (!open) return null;
+  return (
+    <aside className="side-panel" aria-label="side panel">
+      <nav className="tabs" role="tablist">
+        {TABS.map((t) => (
+          <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className={`tab${tab === t.id ? " active" : ""}`}
+            onClick={() => useUi.getState().showTab(t.id)} data-tab={t.id}>
+            {t.label}{t.id === "problems" && count ? <span className="count">{count}</span> : null}
+          </button>
+        ))}
+      </nav>
+      <div className="tab-body">
+        {tab === "problems" && <ProblemsPanel />}
+        {tab === "result" && <ResultPanel />}
+        {tab === "runs" && <RunHistory />}
+        {tab === "versions" && <VersionsPanel />}
+      </div>
+    </aside>
+  );
+}

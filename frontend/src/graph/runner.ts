@@ -1,0 +1,109 @@
+/** Run the open graph and follow it: `POST /api/runs`, then the run's websocket, whose
+ * events the run store folds into per-node state. */
+
+import { ApiError, api, eventsUrl } from "../api/client";
+import type { RunEvent, ValidationReport } from "../api/types";
+import { isDirty, useGraph } from "../stores/graphStore";
+import { isActive, useRun } from "../stores/runStore";
+import { toast } from "../stores/toastStore";
+import { useUi } from "../stores/uiStore";
+import { useValidation } from "../stores/validationStore";
+
+let socket: WebSocket | null = null;
+
+export async function startRun(): Promise<void> {
+  if (isActive(useRun.getState().phase)) return;
+  const g = useGraph.getState();
+  const doc = g.document();
+  if (!doc.nodes.length) {
+    toast.info("Add some nodes first: drag them from the palette, or double-click the canvas.");
+    return;
+  }
+  useRun.getState().starting();
+  // a saved, unchanged graph runs as its version; an edited one as its document, still
+  // tied to the graph, so either way the run shows in the graph's history
+  const body = g.graphId && g.version && !isDirty(g)
+    ? { graph_id: g.graphId, version: g.version }
+    : g.graphId ? { graph_id: g.graphId, document: doc } : { document: doc };
+  try {
+    const accepted = await api.startRun(body);
+    useRun.getState().begin(accepted.id, doc.nodes.map((n) => n.id));
+    follow(accepted.id);
+  } catch (err) {
+    const message = (err as Error).message;
+    useRun.getState().failedToStart(message);
+    if (err instanceof ApiError && err.code === "invalid_graph" && err.details) {
+      useValidation.getState().setReport(err.details as ValidationReport, g.structureRevision);
+      useUi.getState().showTab("problems");
+    }
+    toast.error(`Not run: ${message}`);
+  }
+}
+
+function follow(runId: string): void {
+  socket?.close();
+  const ws = new WebSocket(eventsUrl(runId));
+  socket = ws;
+  ws.onmessage = (msg) => {
+    let event: RunEvent;
+    try {
+      event = JSON.parse(String(msg.data)) as RunEvent;
+    } catch {
+      return;
+    }
+    useRun.getState().apply(event);
+    if (event.type === "run_finished") announce(String(event.data?.status ?? ""));
+  };
+  ws.onclose = () => {
+    if (socket === ws) socket = null;
+    const run = useRun.getState();
+    if (run.runId === runId && isActive(run.phase)) void settle(runId);
+  };
+}
+
+/** The socket closed before the run finished: follow the stored run instead, each node
+ * as it settles, until the run ends. */
+async function settle(runId: string): Promise<void> {
+  try {
+    const run = await api.readRun(runId);
+    if (useRun.getState().runId !== runId) return;
+    if (isActive(run.status)) {
+      useRun.getState().mergeStored(run);
+      setTimeout(() => void settle(runId), 1000);
+      return;
+    }
+    useRun.getState().showStored(run);
+    useRun.setState({ past: null });
+    announce(run.status);
+  } catch (err) {
+    toast.error(`Lost the run's events: ${(err as Error).message}`);
+  }
+}
+
+function announce(status: string): void {
+  const run = useRun.getState();
+  if (status === "succeeded") toast.success(`Run finished${run.duration !== null ? ` in ${run.duration.toFixed(1)} s` : ""}`);
+  else if (status === "cancelled") toast.info("Run cancelled");
+  else {
+    const failed = Object.entries(run.nodes).find(([, n]) => n.status === "failed");
+    toast.error(failed ? `Node '${failed[0]}' failed: ${failed[1].error ?? ""}` : "The run failed");
+  }
+}
+
+export async function cancelRun(): Promise<void> {
+  const { runId, phase } = useRun.getState();
+  if (!runId || !isActive(phase)) return;
+  try {
+    await api.cancelRun(runId);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.code === "not_running")) toast.error(`Could not cancel: ${(err as Error).message}`);
+  }
+}
+
+export async function openStoredRun(runId: string): Promise<void> {
+  try {
+    useRun.getState().showStored(await api.readRun(runId));
+  } catch (err) {
+    toast.error(`Could not open the run: ${(err as Error).message}`);
+  }
+}

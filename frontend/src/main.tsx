@@ -1,0 +1,48 @@
+/** Start-up: load the catalog, wire the validator to graph edits, open the graph named in
+ * the address (or an empty one), and warn before leaving with unsaved changes. */
+
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import "@xyflow/react/dist/style.css";
+import "./styles.css";
+import { App } from "./App";
+import { locationGraph, openGraph } from "./graph/files";
+import { installTypeColors, useCatalog } from "./stores/catalogStore";
+import { isDirty, resetGraph, useGraph } from "./stores/graphStore";
+import { useValidation } from "./stores/validationStore";
+
+useGraph.subscribe((s, prev) => {
+  if (s.structureRevision !== prev.structureRevision) {
+    // a graph just opened is checked at once (its dynamic ports come from the answer)
+    const delay = s.loads !== prev.loads ? 0 : 300;
+    useValidation.getState().schedule(() => useGraph.getState().document(), s.structureRevision, delay);
+  }
+});
+
+useCatalog.subscribe((s, prev) => {
+  if (s.colors !== prev.colors) installTypeColors(s.colors);
+});
+
+window.addEventListener("beforeunload", (e) => {
+  if (isDirty(useGraph.getState())) e.preventDefault();
+});
+
+/** For automation (the browser tests, scripts): read the open document; changes nothing. */
+(window as unknown as { genaisysStudio: unknown }).genaisysStudio = {
+  document: () => useGraph.getState().document(),
+  dirty: () => isDirty(useGraph.getState()),
+};
+
+async function start(): Promise<void> {
+  await useCatalog.getState().load();
+  if (useCatalog.getState().status !== "ready") return;
+  const id = locationGraph();
+  if (!id || !(await openGraph(id, false))) resetGraph();
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
+void start();

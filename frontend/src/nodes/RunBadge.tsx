@@ -1,0 +1,51 @@
+/** A node's run state: a badge in its header, a progress bar, the text it streams, its
+ * error, and a preview of its outputs. */
+
+import { memo } from "react";
+import type { NodeRun } from "../stores/runStore";
+import { useUi } from "../stores/uiStore";
+import { OutputPreview, previewSrc } from "./OutputPreview";
+
+const LABELS: Record<NodeRun["status"], string> = {
+  queued: "queued", running: "running", cached: "cached", done: "done", failed: "failed", skipped: "skipped", cancelled: "cancelled",
+};
+
+export function RunBadge({ run }: { run: NodeRun | undefined }) {
+  if (!run) return null;
+  const pct = run.status === "running" && run.fraction !== null ? ` ${Math.round(run.fraction * 100)}%` : "";
+  const time = (run.status === "done") && run.duration !== null ? ` ${run.duration < 10 ? run.duration.toFixed(2) : run.duration.toFixed(0)} s` : "";
+  return <span className={`run-badge run-${run.status}`} data-status={run.status}>{LABELS[run.status]}{pct}{time}</span>;
+}
+
+interface Props {
+  nodeId: string;
+  run: NodeRun | undefined;
+  /** an io output node shows its value in full */
+  full: boolean;
+  labels: Record<string, string>;
+}
+
+function RunDetailsImpl({ nodeId, run, full, labels }: Props) {
+  if (!run) return null;
+  const img = run.status === "running" ? previewSrc(run.preview) : null;
+  return (
+    <>
+      {run.status === "running" && (
+        <div className="progress" role="progressbar" aria-valuenow={Math.round((run.fraction ?? 0) * 100)}>
+          <div className={`progress-bar${run.fraction === null ? " indeterminate" : ""}`} style={{ width: `${Math.round((run.fraction ?? 0.3) * 100)}%` }} />
+        </div>
+      )}
+      {run.status === "running" && run.message && <div className="node-stream nowheel">{run.message}</div>}
+      {img && <img className="out-image live-preview" src={img} alt="preview" />}
+      {run.error && (run.status === "failed" || run.status === "skipped") && <div className="node-error">{run.error}</div>}
+      {run.outputs && (
+        <div className="node-outputs">
+          <OutputPreview outputs={run.outputs} full={full} labels={labels} />
+          <button type="button" className="link-button nodrag" onClick={() => useUi.getState().showResult(nodeId)}>full result ⤢</button>
+        </div>
+      )}
+    </>
+  );
+}
+
+export const RunDetails = memo(RunDetailsImpl);

@@ -1,0 +1,148 @@
+/** The run shown on the canvas: its status and each node's live state, folded from the
+ * websocket's events (`reduceEvent` is pure), or read back from a stored run. */
+
+import { create } from "zustand";
+import type { RunDetail, RunEvent, RunStatus } from "../api/types";
+
+export type NodeRunStatus = "queued" | "running" | "cached" | "done" | "failed" | "skipped" | "cancelled";
+
+export interface NodeRun {
+  status: NodeRunStatus;
+  fraction: number | null;
+  message: string;
+  preview: unknown;
+  outputs: Record<string, unknown> | null;
+  error: string | null;
+  duration: number | null;
+}
+
+export type RunPhase = "idle" | "starting" | RunStatus;
+
+export interface RunView {
+  runId: string | null;
+  phase: RunPhase;
+  nodes: Record<string, NodeRun>;
+  error: string | null;
+  duration: number | null;
+  lastSeq: number;
+  /** set when the canvas shows a stored run instead of a live one */
+  past: { runId: string; createdAt: string } | null;
+}
+
+export interface RunState extends RunView {
+  begin: (runId: string, nodeIds: string[]) => void;
+  starting: () => void;
+  failedToStart: (message: string) => void;
+  apply: (event: RunEvent) => void;
+  showStored: (run: RunDetail) => void;
+  /** fold in the nodes a still-running stored run has settled (when the live events are lost) */
+  mergeStored: (run: RunDetail) => void;
+  clear: () => void;
+}
+
+const idle: RunView = { runId: null, phase: "idle", nodes: {}, error: null, duration: null, lastSeq: 0, past: null };
+
+const blank = (status: NodeRunStatus): NodeRun => ({
+  status, fraction: null, message: "", preview: null, outputs: null, error: null, duration: null,
+});
+
+export const isActive = (phase: RunPhase): boolean => phase === "starting" || phase === "queued" || phase === "running";
+
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+const outputsOf = (v: unknown): Record<string, unknown> | null =>
+  v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+
+/** The run after `event`. Events of another run, or ones already seen, change nothing. */
+export function reduceEvent(state: RunView, event: RunEvent): RunView {
+  if (event.run_id !== state.runId || event.seq <= state.lastSeq) return state;
+  const data = event.data ?? {};
+  const next: RunView = { ...state, lastSeq: event.seq };
+  const id = event.node_id;
+  const node = (patch: Partial<NodeRun>): void => {
+    if (!id) return;
+    next.nodes = { ...next.nodes, [id]: { ...(next.nodes[id] ?? blank("queued")), ...patch } };
+  };
+  switch (event.type) {
+    case "run_started":
+      next.phase = "running";
+      break;
+    case "node_started":
+      node({ status: "running", fraction: 0, message: "", error: null });
+      break;
+    case "node_progress":
+      node({
+        status: "running",
+        fraction: num(data.fraction),
+        ...(typeof data.message === "string" ? { message: data.message } : {}),
+        ...(data.preview !== undefined ? { preview: data.preview } : {}),
+      });
+      break;
+    case "node_cached":
+      node({ status: "cached", fraction: 1, outputs: outputsOf(data.outputs), message: "" });
+      break;
+    case "node_finished":
+      node({ status: "done", fraction: 1, outputs: outputsOf(data.outputs), duration: num(data.duration_s) });
+      break;
+    case "node_failed": {
+      const code = str(data.code);
+      const status: NodeRunStatus = code === "upstream_failed" ? "skipped" : code === "cancelled" ? "cancelled" : "failed";
+      node({ status, error: str(data.message) || code, fraction: null });
+      break;
+    }
+    case "run_finished": {
+      next.phase = (str(data.status) || "failed") as RunStatus;
+      next.duration = num(data.duration_s);
+      // nodes that never started were cut off by a failure or a cancel
+      next.nodes = Object.fromEntries(
+        Object.entries(next.nodes).map(([k, n]) => [k, n.status === "queued" || n.status === "running" ? { ...n, status: "cancelled" as const } : n]),
+      );
+      break;
+    }
+  }
+  return next;
+}
+
+const STORED_STATUS: Record<string, NodeRunStatus> = {
+  succeeded: "done", cached: "cached", failed: "failed", cancelled: "cancelled", running: "running", pending: "queued",
+};
+
+/** A stored run (`GET /api/runs/{id}`) as the canvas shows it. */
+export function storedView(run: RunDetail): RunView {
+  const nodes: Record<string, NodeRun> = {};
+  for (const n of run.nodes) {
+    const failed = n.error?.code === "upstream_failed" ? "skipped" : STORED_STATUS[n.status] ?? "failed";
+    nodes[n.node_id] = {
+      ...blank(failed),
+      fraction: n.status === "succeeded" || n.status === "cached" ? 1 : null,
+      outputs: n.outputs ?? null,
+      error: n.error?.message ?? null,
+      duration: n.duration_s,
+    };
+  }
+  return {
+    runId: run.id, phase: run.status, nodes, error: run.error?.message ?? null, duration: run.duration_s, lastSeq: Number.MAX_SAFE_INTEGER,
+    past: { runId: run.id, createdAt: run.created_at },
+  };
+}
+
+export const useRun = create<RunState>()((set, get) => ({
+  ...idle,
+  starting: () => set({ ...idle, phase: "starting" }),
+  failedToStart: (message) => set({ ...idle, phase: "failed", error: message }),
+  begin: (runId, nodeIds) =>
+    set({ ...idle, runId, phase: "queued", nodes: Object.fromEntries(nodeIds.map((id) => [id, blank("queued")])) }),
+  apply: (event) => {
+    const s = get();
+    const next = reduceEvent(s, event);
+    if (next !== s) set(next);
+  },
+  showStored: (run) => set(storedView(run)),
+  mergeStored: (run) => {
+    const s = get();
+    if (s.runId !== run.id) return;
+    const settled = Object.entries(storedView(run).nodes).filter(([, n]) => n.status !== "queued" && n.status !== "running");
+    set({ nodes: { ...s.nodes, ...Object.fromEntries(settled) }, phase: run.status });
+  },
+  clear: () => set(idle),
+}));

@@ -1,0 +1,102 @@
+/** The run store folds websocket events into per-node state; a stored run reads the same. */
+
+import { beforeEach, describe, expect, it } from "vitest";
+import type { RunDetail, RunEvent } from "../src/api/types";
+import { isActive, reduceEvent, storedView, useRun } from "../src/stores/runStore";
+
+let seq = 0;
+const ev = (type: RunEvent["type"], node_id?: string, data?: Record<string, unknown>, run_id = "r1"): RunEvent => ({
+  type, run_id, seq: ++seq, ts: 0, ...(node_id ? { node_id } : {}), ...(data ? { data } : {}),
+});
+
+beforeEach(() => {
+  seq = 0;
+  useRun.getState().clear();
+  useRun.getState().begin("r1", ["q", "llm", "out"]);
+});
+
+describe("reduceEvent", () => {
+  it("starts with every node queued", () => {
+    const s = useRun.getState();
+    expect(s.phase).toBe("queued");
+    expect(Object.values(s.nodes).map((n) => n.status)).toEqual(["queued", "queued", "queued"]);
+  });
+
+  it("follows a run: progress, streamed text, outputs, finish", () => {
+    const run = useRun.getState();
+    run.apply(ev("run_started", undefined, { nodes: 3 }));
+    run.apply(ev("node_cached", "q", { reason: "unchanged", outputs: { text: "question" } }));
+    run.apply(ev("node_started", "llm", { reason: "new" }));
+    run.apply(ev("node_progress", "llm", { fraction: 0.25, message: "The coffee" }));
+    let s = useRun.getState();
+    expect(s.phase).toBe("running");
+    expect(s.nodes.q).toMatchObject({ status: "cached", outputs: { text: "question" } });
+    expect(s.nodes.llm).toMatchObject({ status: "running", fraction: 0.25, message: "The coffee" });
+    run.apply(ev("node_progress", "llm", { fraction: 0.5, message: "The coffee machine is Bartholomew" }));
+    expect(useRun.getState().nodes.llm!.message).toBe("The coffee machine is Bartholomew");
+    run.apply(ev("node_progress", "llm", { fraction: 0.6 }));
+    expect(useRun.getState().nodes.llm!.message).toBe("The coffee machine is Bartholomew");
+    run.apply(ev("node_finished", "llm", { duration_s: 2.5, outputs: { text: "Bartholomew" } }));
+    run.apply(ev("node_finished", "out", { duration_s: 0, outputs: { value: "Bartholomew" } }));
+    run.apply(ev("run_finished", undefined, { status: "succeeded", duration_s: 3 }));
+    s = useRun.getState();
+    expect(s.phase).toBe("succeeded");
+    expect(isActive(s.phase)).toBe(false);
+    expect(s.nodes.llm).toMatchObject({ status: "done", duration: 2.5, outputs: { text: "Bartholomew" } });
+    expect(s.duration).toBe(3);
+  });
+
+  it("fails a node with its message and skips its descendants", () => {
+    const run = useRun.getState();
+    run.apply(ev("node_failed", "llm", { code: "node_error", message: "model not found" }));
+    run.apply(ev("node_failed", "out", { code: "upstream_failed", message: "not run: upstream node 'llm' did not finish" }));
+    run.apply(ev("run_finished", undefined, { status: "failed" }));
+    const s = useRun.getState();
+    expect(s.nodes.llm).toMatchObject({ status: "failed", error: "model not found" });
+    expect(s.nodes.out!.status).toBe("skipped");
+    expect(s.nodes.q!.status).toBe("cancelled"); // never started
+    expect(s.phase).toBe("failed");
+  });
+
+  it("ignores other runs' events and events seen before", () => {
+    const state = useRun.getState();
+    expect(reduceEvent(state, ev("node_started", "q", {}, "other"))).toBe(state);
+    const first = ev("node_started", "q");
+    const after = reduceEvent(state, first);
+    expect(reduceEvent(after, first)).toBe(after);
+  });
+
+  it("shows a stored run", () => {
+    const detail: RunDetail = {
+      id: "r0", graph_id: "g", graph_version: 2, status: "failed", inputs: {}, created_at: "2026-01-01T00:00:00Z",
+      started_at: null, finished_at: null, duration_s: 1, error: { code: "node_failed", message: "boom" }, outputs: null,
+      nodes: [
+        { node_id: "q", type: "io.text_input", status: "succeeded", reason: null, duration_s: 0, outputs: { text: "x" }, error: null },
+        { node_id: "llm", type: "models.llm", status: "failed", reason: null, duration_s: 1, outputs: null, error: { code: "node_error", message: "boom" } },
+        { node_id: "out", type: "io.text_output", status: "failed", reason: null, duration_s: null, outputs: null, error: { code: "upstream_failed", message: "not run" } },
+      ],
+    };
+    const view = storedView(detail);
+    expect(view.past).toEqual({ runId: "r0", createdAt: "2026-01-01T00:00:00Z" });
+    expect(view.nodes.q).toMatchObject({ status: "done", outputs: { text: "x" } });
+    expect(view.nodes.llm).toMatchObject({ status: "failed", error: "boom" });
+    expect(view.nodes.out!.status).toBe("skipped");
+  });
+});
+
+describe("mergeStored", () => {
+  it("folds in the nodes a running stored run has settled, keeping the live rest", () => {
+    const run = useRun.getState();
+    run.apply(ev("node_started", "llm", {}));
+    run.mergeStored({
+      id: "r1", graph_id: null, graph_version: null, status: "running", inputs: {}, created_at: "", started_at: null,
+      finished_at: null, duration_s: null, error: null, outputs: null,
+      nodes: [{ node_id: "q", type: "io.text_input", status: "succeeded", reason: null, duration_s: 0, outputs: { text: "x" }, error: null }],
+    });
+    const s = useRun.getState();
+    expect(s.nodes.q).toMatchObject({ status: "done", outputs: { text: "x" } });
+    expect(s.nodes.llm!.status).toBe("running");
+    expect(s.phase).toBe("running");
+    expect(s.past).toBeNull();
+  });
+});
