@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=None, help="database, artifacts and model cache (default ~/.genaisys)")
     serve.set_defaults(func=cmd_serve)
 
+    imp = sub.add_parser("import", help="save a graph file into the studio's database as a new graph")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--data-dir", type=Path, default=None, help="the studio's data directory (default ~/.genaisys)")
+    imp.add_argument("--json", action="store_true", help="print the import report as JSON")
+    imp.set_defaults(func=cmd_import)
+
     nodes = sub.add_parser("nodes", help="list the installed node types")
     nodes.add_argument("--json", action="store_true", help="print the catalog the canvas reads")
     nodes.set_defaults(func=cmd_nodes)
@@ -97,6 +103,37 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     except OSError as exc:
         raise CliError(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from app.main import open_database
+    from app.routes.exchange import import_document
+    from app.settings import Settings
+    from nodes.registry import default_registry
+
+    document = read_document(args.file)
+    if not isinstance(document, dict):
+        raise CliError(f"{args.file}: a graph file holds a JSON object", EXIT_INVALID)
+    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    from app.errors import ApiError
+
+    engine, sessions = open_database(settings)
+    try:
+        with sessions() as session, session.begin():
+            report = import_document(session, default_registry(), document, f"imported from {args.file.name}")
+    except ApiError as exc:
+        raise CliError(f"{args.file}: {exc.message}", EXIT_INVALID) from None
+    finally:
+        engine.dispose()
+    if args.json:
+        print(report.model_dump_json(indent=2))
+        return EXIT_OK
+    print(f"imported {args.file} as graph {report.graph.id} ({report.graph.name!r}, {len(report.graph.document.get('nodes', []))} nodes)")
+    for m in report.migrated:
+        print(f"  upgraded node {m['node_id']!r} ({m['type']}) from version {m['from_version']} to {m['to_version']}")
+    for m in report.missing:
+        print(f"  missing {m['kind'].replace('_', ' ')} {m['name']!r} (used by {', '.join(map(str, m['nodes']))}): {m['hint']}")
     return EXIT_OK
 
 

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
@@ -21,7 +22,7 @@ from sqlalchemy.orm import Session
 from app import errors
 from app.engine.cache import ResultCache
 from app.engine.executor import Executor
-from app.routes import artifacts, graphs, nodes, runs, uploads, validate
+from app.routes import artifacts, exchange, graphs, nodes, runs, shares, uploads, validate
 from app.runs import RunManager
 from app.settings import Settings
 from nodes.registry import default_registry
@@ -40,11 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.db_url)
-        new_database = current_revision(engine) is None
-        upgrade_to_head(engine)
-        sessions = make_session_factory(engine)
+        engine, sessions, new_database = open_database(settings, report_new=True)
         with sessions() as session, session.begin():
             interrupted = repo.mark_interrupted(session)
             if interrupted:
@@ -69,8 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GenAISys Studio", version="0.1.0", lifespan=lifespan,
                   description="Compose generative AI systems as typed graphs; run them; keep every version and run.")
     errors.install(app)
-    for module in (nodes, validate, graphs, runs, artifacts, uploads):
+    for module in (nodes, validate, exchange, graphs, runs, artifacts, uploads, shares):
         app.include_router(module.router)
+    app.include_router(runs.graph_router)
+    app.include_router(shares.pages)
 
     @app.get("/api/health", tags=["health"])
     def health() -> dict[str, str]:
@@ -78,8 +77,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     mount_frontend(app)
+    app.add_middleware(shares.ShareGuard)
     app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes, streamed=("/api/uploads",))
     return app
+
+
+def open_database(settings: Settings, report_new: bool = False) -> Any:
+    """The engine and session factory of the settings' database, migrated to head (and,
+    with ``report_new``, whether it was brand new)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db_url)
+    new_database = current_revision(engine) is None
+    upgrade_to_head(engine)
+    sessions = make_session_factory(engine)
+    return (engine, sessions, new_database) if report_new else (engine, sessions)
 
 
 def seed_examples(session: Session) -> int:

@@ -217,6 +217,12 @@ class Node:
         return cls._ports
 
     @classmethod
+    def upgrade(cls, params: dict[str, Any], from_version: int) -> dict[str, Any]:
+        """Params saved by version ``from_version`` of this node, made valid for the next
+        version. Override when a version renames or changes params (see app.engine.migrate)."""
+        return params
+
+    @classmethod
     def type_bindings(cls, params: Mapping[str, Any]) -> Bindings:
         """Type variables the params already decide, e.g. ``{"d": 384}`` for an embedder
         whose model is known. The validator starts each node's inference from these."""

@@ -3,6 +3,8 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import RegistryDep, RunsDep, SessionDep
 from app.engine.executor import GraphInvalid
@@ -13,6 +15,7 @@ from storage import repo
 from storage.errors import NotFound
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
+graph_router = APIRouter(prefix="/api/graphs", tags=["graphs"])
 log = logging.getLogger("genaisys.api")
 
 
@@ -119,3 +122,66 @@ def _stored_events(runs: Any, run_id: str) -> list[dict[str, Any]]:
             events.append({"type": "run_finished", "run_id": run_id, "seq": len(events) + 1,
                            "data": {"status": run.status}})
         return events
+
+
+class GraphRun(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="io input node id -> value")
+    version: int | None = Field(None, ge=1, description="a version; the latest if unset")
+    timeout_s: float = Field(30.0, ge=0, le=600, description="how long to wait for the outputs")
+
+
+class GraphRunResult(BaseModel):
+    run_id: str
+    status: str
+    outputs: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    run_url: str
+    events_url: str
+
+
+@graph_router.post("/{graph_id}/run", response_model=GraphRunResult,
+                   responses={202: {"model": GraphRunResult, "description": "still running after timeout_s"}})
+async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: RunsDep) -> Any:
+    """Run a saved graph as an API: inputs in, outputs out. Waits up to ``timeout_s``; a run
+    still going then answers 202 with its id to poll (``GET /api/runs/{id}``)."""
+    def prepare() -> tuple[str, Any, Any]:
+        with runs.sessions() as session:
+            graph = repo.get_graph(session, graph_id=graph_id)
+            version = repo.get_version(session, graph_id=graph_id, number=body.version or graph.latest_version)
+            return version.id, version.document, version.number
+
+    version_id, document, _ = await asyncio.to_thread(prepare)
+    checked = validate(document, registry)
+    if not checked.ok:
+        raise ApiError(422, "invalid_graph", f"the saved graph has {len(checked.problems)} problem(s); fix and save it first",
+                       checked.report())
+    try:
+        run_id = runs.submit(checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id)
+    except GraphInvalid as exc:
+        raise ApiError(422, "invalid_inputs", str(exc), {"problems": [p.to_json() for p in exc.problems]}) from None
+    live = runs.live(run_id)
+    if live is not None:
+        q = live.watch(asyncio.get_running_loop())
+        try:
+            await asyncio.wait_for(_drain(q), timeout=body.timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            live.unwatch(q)
+    run = await asyncio.to_thread(_read_run, runs, run_id)
+    result = GraphRunResult(run_id=run_id, status=run.status, outputs=run.outputs, error=run.error,
+                            run_url=f"/api/runs/{run_id}", events_url=f"/api/runs/{run_id}/events")
+    if run.status in ("queued", "running"):
+        return JSONResponse(result.model_dump(), status_code=202)
+    return result
+
+
+async def _drain(q: asyncio.Queue[Any]) -> None:
+    while await q.get() is not None:
+        pass
+
+
+def _read_run(runs: Any, run_id: str) -> Any:
+    with runs.sessions() as session:
+        return repo.get_run(session, run_id=run_id)

