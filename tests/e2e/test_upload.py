@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page
 from studio_page import StudioPage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
