@@ -4,13 +4,32 @@ so a text and an image land in the same space and can be compared."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from nodes.api import Context, NodeError
+from nodes.api import Context, Input, Node, NodeError, Output
 from nodes.runtime import get_runtime, pick_device
 from nodes.runtime.sources import ModelSource, resolve_model
+from nodes.types import Bindings
 
 DEFAULT = "openai/clip-vit-base-patch32"
+
+
+class ClipEncoder(Node):
+    """What both CLIP towers share: the model setting, the output, and the dimension read
+    from the model's config so the validator knows it before anything runs."""
+
+    uses_gpu = True
+    outputs = (Output("embeddings", "Embedding[d]"),)
+
+    @staticmethod
+    def model_input() -> Input:
+        return Input("model", "Text", default=DEFAULT, connectable=False, help="A local CLIP folder or a hub id")
+
+    @classmethod
+    def type_bindings(cls, params: Mapping[str, Any]) -> Bindings:
+        dim = projection_dim(str(params.get("model") or DEFAULT))
+        return {"d": dim} if dim else {}
 
 
 def source(model: str) -> ModelSource:

@@ -2,30 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from nodes.api import Context, Input, Node, Output
+from nodes.api import Context, Input
 from nodes.encoders import _clip
-from nodes.types import Bindings
 
 
-class ClipTextEncoder(Node):
+class ClipTextEncoder(_clip.ClipEncoder):
     """Embeds texts with CLIP, comparable with CLIP image embeddings."""
 
     type_id = "encoders.clip_text"
     title = "CLIP text encoder"
-    uses_gpu = True
     inputs = (
         Input("texts", "List[Text]", help="Texts to embed; a single text works too"),
-        Input("model", "Text", default=_clip.DEFAULT, connectable=False, help="A local CLIP folder or a hub id"),
+        _clip.ClipEncoder.model_input(),
     )
-    outputs = (Output("embeddings", "Embedding[d]"),)
-
-    @classmethod
-    def type_bindings(cls, params: Mapping[str, Any]) -> Bindings:
-        dim = _clip.projection_dim(str(params.get("model") or _clip.DEFAULT))
-        return {"d": dim} if dim else {}
 
     def run(self, ctx: Context, texts: list[str], model: str) -> dict[str, Any]:
         import torch
