@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app import errors
 from app.engine.cache import ResultCache
 from app.engine.executor import Executor
-from app.routes import artifacts, exchange, graphs, nodes, runs, shares, uploads, validate
+from app.routes import artifacts, demos, exchange, graphs, nodes, runs, shares, uploads, validate
 from app.runs import RunManager
 from app.settings import Settings
 from nodes.registry import default_registry
@@ -66,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GenAISys Studio", version="0.1.0", lifespan=lifespan,
                   description="Compose generative AI systems as typed graphs; run them; keep every version and run.")
     errors.install(app)
-    for module in (nodes, validate, exchange, graphs, runs, artifacts, uploads, shares):
+    for module in (nodes, validate, exchange, graphs, runs, artifacts, uploads, shares, demos):
         app.include_router(module.router)
     app.include_router(runs.graph_router)
     app.include_router(shares.pages)
@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount_frontend(app)
     app.add_middleware(shares.ShareGuard)
-    app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes, streamed=("/api/uploads",))
+    app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes, streamed=("/api/uploads", "/demo/"))
     return app
 
 
