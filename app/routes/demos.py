@@ -41,7 +41,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.demo import DemoContext, allowed_files, build_blocks, default_file, demo_spec, file_digest
+from app.demo import DemoContext, default_file, demo_spec, file_digest
+from app.demo_blocks import allowed_files, build_blocks
 from app.errors import BodySizeLimit, error_body
 from storage import repo
 from storage.errors import NotFound
