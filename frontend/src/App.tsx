@@ -1,18 +1,22 @@
-/** The studio: toolbar on top, palette left, canvas centre, side panel right. */
+/** The studio: toolbar on top, palette left, canvas centre, side panel right. On a share
+ * link's page (`/s/{token}`): a banner instead of the toolbar, no palette, read-only. */
 
 import { ReactFlowProvider } from "@xyflow/react";
 import { Canvas } from "./canvas/Canvas";
 import { Dialogs } from "./components/Dialogs";
 import { Palette } from "./components/Palette";
+import { ShareBanner, ShareMissing } from "./components/ShareBanner";
 import { SidePanel } from "./components/SidePanel";
 import { Toasts } from "./components/Toasts";
 import { Toolbar } from "./components/Toolbar";
 import { useShortcuts } from "./hooks/useShortcuts";
 import { useCatalog } from "./stores/catalogStore";
+import { useShare } from "./stores/shareStore";
 
 function Loading() {
   const status = useCatalog((s) => s.status);
   const error = useCatalog((s) => s.error);
+  const sharing = useShare((s) => s.status === "loading");
   return (
     <div className="loading">
       {status === "error" ? (
@@ -21,7 +25,7 @@ function Loading() {
           <button type="button" className="btn" onClick={() => void useCatalog.getState().load()}>Try again</button>
         </>
       ) : (
-        <p>Loading the node catalog…</p>
+        <p>{sharing && status === "ready" ? "Opening the shared graph…" : "Loading the node catalog…"}</p>
       )}
     </div>
   );
@@ -29,13 +33,17 @@ function Loading() {
 
 export function App() {
   const ready = useCatalog((s) => s.status === "ready");
+  const share = useShare((s) => s.status);
+  const shareError = useShare((s) => s.error);
   useShortcuts();
-  if (!ready) return <Loading />;
+  if (share === "missing" || share === "error") return <ShareMissing error={share === "error" ? shareError : null} />;
+  if (!ready || share === "loading") return <Loading />;
+  const shared = share === "ready";
   return (
     <ReactFlowProvider>
-      <div className="app">
-        <Toolbar />
-        <Palette />
+      <div className={`app${shared ? " read-only" : ""}`}>
+        {shared ? <ShareBanner /> : <Toolbar />}
+        {!shared && <Palette />}
         <Canvas />
         <SidePanel />
       </div>

@@ -1,5 +1,6 @@
 /** Start-up: load the catalog, wire the validator to graph edits, open the graph named in
- * the address (or an empty one), and warn before leaving with unsaved changes. */
+ * the address (or an empty one), and warn before leaving with unsaved changes. A share
+ * link's page (`/s/{token}`) opens the shared graph read-only instead. */
 
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
@@ -7,8 +8,10 @@ import "@xyflow/react/dist/style.css";
 import "./styles.css";
 import { App } from "./App";
 import { locationGraph, openGraph } from "./graph/files";
+import { enterShare, openShare } from "./graph/sharing";
 import { installTypeColors, useCatalog } from "./stores/catalogStore";
 import { isDirty, resetGraph, useGraph } from "./stores/graphStore";
+import { parseShareToken } from "./stores/shareStore";
 import { useValidation } from "./stores/validationStore";
 
 useGraph.subscribe((s, prev) => {
@@ -31,11 +34,15 @@ window.addEventListener("beforeunload", (e) => {
 (window as unknown as { genaisysStudio: unknown }).genaisysStudio = {
   document: () => useGraph.getState().document(),
   dirty: () => isDirty(useGraph.getState()),
+  readOnly: () => useGraph.getState().readOnly,
 };
 
 async function start(): Promise<void> {
+  const token = parseShareToken(location.pathname);
+  if (token) enterShare(token); // before the first call: every call carries the token
   await useCatalog.getState().load();
   if (useCatalog.getState().status !== "ready") return;
+  if (token) return openShare(token);
   const id = locationGraph();
   if (!id || !(await openGraph(id, false))) resetGraph();
 }

@@ -156,3 +156,28 @@ class StudioPage:
         phase = self.page.locator(".run-phase")
         expect(phase).to_have_attribute("data-phase", _FINISHED, timeout=timeout_ms)
         return phase.get_attribute("data-phase") or ""
+
+    # -- sharing, export / import (added for tests/e2e/test_sharing.py) ---------------------
+
+    def toolbar_button(self, name: str) -> Locator:
+        return self.page.locator(".toolbar").get_by_role("button", name=name, exact=True)
+
+    def drop_file_on_canvas(self, file_name: str, content: str, mime: str = "application/json") -> None:
+        """Drop a file on the canvas as a file manager would: dragenter, dragover, drop."""
+        data = self.page.evaluate_handle(
+            """([name, text, mime]) => {
+                const dt = new DataTransfer();
+                dt.items.add(new File([text], name, { type: mime }));
+                return dt;
+            }""",
+            [file_name, content, mime],
+        )
+        pane = self.page.locator(".react-flow__pane")
+        box = self.pane_box()
+        at = {"clientX": box["x"] + box["width"] / 2, "clientY": box["y"] + box["height"] / 2}
+        for kind in ("dragenter", "dragover", "drop"):
+            pane.dispatch_event(kind, {"dataTransfer": data, **at})
+
+    def location_graph(self) -> str | None:
+        """The graph id in the address (``#graph=ID``), if any."""
+        return self.page.evaluate("(/[#&]graph=([^&]+)/.exec(location.hash) || [])[1] || null")

@@ -1,15 +1,20 @@
 /** Thin typed calls to the HTTP API. Errors come back as `ApiError` carrying the server's
- * `{"error": {"code", "message", "details"}}`, so callers can branch on `code`. */
+ * `{"error": {"code", "message", "details"}}`, so callers can branch on `code`.
+ * On a share link (`/s/{token}`) every call carries `X-Share-Token`. */
 
 import type {
   CatalogResponse,
   GraphDetail,
   GraphDocument,
   GraphPublic,
+  ImportResult,
   Page,
   RunAccepted,
   RunDetail,
   RunPublic,
+  ShareCreate,
+  SharePublic,
+  SharedGraph,
   ValidationReport,
   VersionDetail,
   VersionPublic,
@@ -26,8 +31,21 @@ export class ApiError extends Error {
   }
 }
 
+export const SHARE_HEADER = "X-Share-Token";
+let shareToken: string | null = null;
+
+/** Send `X-Share-Token: token` with every call from now on (null: stop). */
+export function setShareToken(token: string | null): void {
+  shareToken = token;
+}
+
+/** The headers every call carries. */
+export function baseHeaders(): Record<string, string> {
+  return shareToken ? { Accept: "application/json", [SHARE_HEADER]: shareToken } : { Accept: "application/json" };
+}
+
 async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const init: RequestInit = { method, headers: { Accept: "application/json" } };
+  const init: RequestInit = { method, headers: baseHeaders() };
   if (signal) init.signal = signal;
   if (body instanceof Blob) {
     init.body = body; // a file upload: the bytes themselves are the body
@@ -83,6 +101,15 @@ export const api = {
   listRuns: (graphId: string) => call<Page<RunPublic>>("GET", `/api/runs${q({ graph_id: graphId, limit: 50 })}`),
   readRun: (id: string) => call<RunDetail>("GET", `/api/runs/${encodeURIComponent(id)}`),
   cancelRun: (id: string) => call<RunPublic>("POST", `/api/runs/${encodeURIComponent(id)}/cancel`),
+
+  exportUrl: (id: string, version?: number | null) => `/api/graphs/${encodeURIComponent(id)}/export${q({ version })}`,
+  importGraph: (document: unknown) => call<ImportResult>("POST", "/api/graphs/import", document),
+
+  createShare: (graphId: string, body: ShareCreate) => call<SharePublic>("POST", `/api/graphs/${encodeURIComponent(graphId)}/shares`, body),
+  listShares: (graphId: string) => call<Page<SharePublic>>("GET", `/api/graphs/${encodeURIComponent(graphId)}/shares`),
+  revokeShare: (token: string) => call<void>("DELETE", `/api/shares/${encodeURIComponent(token)}`),
+  readShare: (token: string) => call<SharedGraph>("GET", `/api/shares/${encodeURIComponent(token)}`),
+  forkShare: (token: string) => call<GraphDetail>("POST", `/api/shares/${encodeURIComponent(token)}/fork`),
 
   upload: (file: File) => call<UploadPublic>("POST", `/api/uploads${q({ filename: file.name })}`, file),
 };

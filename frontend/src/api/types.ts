@@ -194,3 +194,63 @@ export interface ArtifactRef {
   seconds?: number;
   shape?: number[];
 }
+
+// -- export / import --------------------------------------------------------------------
+
+/** A node whose stored `version` was older than the installed one, upgraded on import. */
+export interface MigratedNode {
+  node_id: string;
+  type: string;
+  from_version: number;
+  to_version: number;
+}
+
+/** Something an imported graph names that this installation lacks, and how to get it. */
+export interface MissingThing {
+  kind: "node_type" | "model";
+  name: string;
+  nodes: string[];
+  hint: string;
+}
+
+export interface ImportResult {
+  graph: GraphDetail;
+  migrated: MigratedNode[];
+  missing: MissingThing[];
+}
+
+// -- sharing ----------------------------------------------------------------------------
+
+export type ShareMode = "view" | "fork" | "demo";
+
+export interface ShareCreate {
+  mode: ShareMode;
+  /** null: follow the latest version */
+  version: number | null;
+  expires_in_days: number | null;
+}
+
+export interface SharePublic {
+  token: string;
+  graph_id: string;
+  mode: ShareMode;
+  version: number | null;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  active: boolean;
+  /** `/s/{token}` (view, fork) or `/demo/{token}` (demo), on this server */
+  url: string;
+}
+
+/** `GET /api/shares/{token}`: what a share link shows. */
+export interface SharedGraph {
+  token: string;
+  mode: ShareMode;
+  graph_name: string;
+  description: string;
+  version: number | null;
+  /** null in demo mode */
+  document: GraphDocument | null;
+  demo_url: string | null;
+}

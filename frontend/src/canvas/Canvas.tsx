@@ -1,5 +1,6 @@
-/** The React Flow canvas: drop nodes from the palette, double-click to quick-add, connect
- * ports (refused with a reason when the types disagree), minimap and controls. */
+/** The React Flow canvas: drop nodes from the palette (or a graph file to import), double-click
+ * to quick-add, connect ports (refused with a reason when the types disagree), minimap and
+ * controls. Read-only (a share link): look, select, pan and zoom; nothing else. */
 
 import {
   Background,
@@ -15,7 +16,7 @@ import {
   useStore,
   useStoreApi,
 } from "@xyflow/react";
-import { type DragEvent, type MouseEvent, useCallback, useEffect, useState } from "react";
+import { type MouseEvent, useCallback, useEffect, useState } from "react";
 import type { StudioEdge, StudioNode } from "../graph/document";
 import { edgeTypes, nodeTypes } from "../nodes/nodeTypes";
 import { useGraph } from "../stores/graphStore";
@@ -23,10 +24,11 @@ import { toast } from "../stores/toastStore";
 import { useUi } from "../stores/uiStore";
 import { ConnectionLine } from "./ConnectionLine";
 import { checkLive, refusal } from "./connection";
+import { useCanvasDrop } from "./drop";
 import { fitGraph } from "./fit";
 import { QuickAdd } from "./QuickAdd";
 
-export const DRAG_TYPE = "application/x-genaisys-node";
+const DELETE_KEYS = ["Delete", "Backspace"];
 
 /** Below this zoom, nodes draw only their frame and title (as LiteGraph's low-quality mode):
  * widgets too small to read cost most of the painting of a big graph. */
@@ -52,11 +54,13 @@ function useViewRequests(): void {
   const store = useStoreApi();
   const fitRequest = useUi((s) => s.fitRequest);
   const focus = useUi((s) => s.focusRequest);
+  // a graph may arrive before the pane is measured (a share page mounts the canvas with it)
+  const sized = useStore((s) => s.width > 0 && s.height > 0);
   useEffect(() => {
-    if (!fitRequest) return;
+    if (!fitRequest || !sized) return;
     const frame = requestAnimationFrame(() => fitGraph(flow, store.getState()));
     return () => cancelAnimationFrame(frame);
-  }, [fitRequest, flow, store]);
+  }, [fitRequest, sized, flow, store]);
   useEffect(() => {
     if (!focus) return;
     const node = flow.getInternalNode(focus.id);
@@ -74,30 +78,19 @@ export function Canvas() {
   const onNodesChange = useGraph((s) => s.onNodesChange);
   const onEdgesChange = useGraph((s) => s.onEdgesChange);
   const onConnect = useGraph((s) => s.connect);
+  const readOnly = useGraph((s) => s.readOnly);
   const flow = useReactFlow<StudioNode, StudioEdge>();
   const store = useStoreApi();
   const detailClass = useStore(detail);
   const [quick, setQuick] = useState<{ screen: { x: number; y: number }; flow: { x: number; y: number } } | null>(null);
   useViewRequests();
+  const { onDragOver, onDrop } = useCanvasDrop(readOnly);
 
-  const onDragOver = useCallback((e: DragEvent) => {
-    if (e.dataTransfer.types.includes(DRAG_TYPE)) {
-      e.preventDefault();
-      e.dataTransfer.dropEffect = "move";
-    }
-  }, []);
-  const onDrop = useCallback((e: DragEvent) => {
-    const type = e.dataTransfer.getData(DRAG_TYPE);
-    if (!type) return;
-    e.preventDefault();
-    const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-    useGraph.getState().addNode(type, { x: at.x - 20, y: at.y - 16 });
-  }, [flow]);
   const onDoubleClick = useCallback((e: MouseEvent<HTMLDivElement>) => {
-    if (!(e.target as Element).classList.contains("react-flow__pane")) return;
+    if (readOnly || !(e.target as Element).classList.contains("react-flow__pane")) return;
     const box = e.currentTarget.getBoundingClientRect();
     setQuick({ screen: { x: e.clientX - box.left, y: e.clientY - box.top }, flow: flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
-  }, [flow]);
+  }, [flow, readOnly]);
 
   return (
     <div className={`canvas${detailClass}`} onDoubleClick={onDoubleClick} data-testid="canvas">
@@ -108,7 +101,10 @@ export function Canvas() {
         edgeTypes={edgeTypes}
         onNodesChange={onNodesChange}
         onEdgesChange={onEdgesChange}
-        onConnect={onConnect}
+        onConnect={readOnly ? undefined : onConnect}
+        nodesDraggable={!readOnly}
+        nodesConnectable={!readOnly}
+        edgesReconnectable={false}
         isValidConnection={isValidConnection}
         onConnectEnd={onConnectEnd}
         connectionLineComponent={ConnectionLine}
@@ -116,7 +112,7 @@ export function Canvas() {
         onDrop={onDrop}
         colorMode="dark"
         zoomOnDoubleClick={false}
-        deleteKeyCode={["Delete", "Backspace"]}
+        deleteKeyCode={readOnly ? null : DELETE_KEYS}
         selectionKeyCode="Shift"
         multiSelectionKeyCode={["Control", "Meta"]}
         connectionRadius={24}

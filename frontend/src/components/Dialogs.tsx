@@ -1,10 +1,14 @@
-/** The open dialog, if any: open, save, confirm, or the save conflict. */
+/** The open dialog, if any: open, save, confirm, the save conflict, share, API, or an
+ * import's report. */
 
 import { reloadTheirs, saveAsCopy, saveOverTheirs } from "../graph/files";
 import { useUi } from "../stores/uiStore";
+import { ApiDialog } from "./ApiDialog";
+import { ImportReportDialog } from "./ImportReportDialog";
 import { Modal } from "./Modal";
 import { OpenDialog } from "./OpenDialog";
 import { SaveDialog } from "./SaveDialog";
+import { ShareDialog } from "./ShareDialog";
 
 function ConflictDialog({ current, basedOn }: { current: number; basedOn: number }) {
   return (
@@ -31,6 +35,12 @@ export function Dialogs() {
       return <OpenDialog />;
     case "save":
       return <SaveDialog />;
+    case "share":
+      return <ShareDialog />;
+    case "api":
+      return <ApiDialog />;
+    case "import":
+      return <ImportReportDialog result={dialog.result} />;
     case "conflict":
       return <ConflictDialog current={dialog.current} basedOn={dialog.basedOn} />;
     case "confirm":

@@ -4,7 +4,7 @@
 import { useReactFlow } from "@xyflow/react";
 import { type DragEvent, useMemo, useState } from "react";
 import type { CatalogNode } from "../api/types";
-import { DRAG_TYPE } from "../canvas/Canvas";
+import { DRAG_TYPE } from "../canvas/drop";
 import { searchCatalog, useCatalog } from "../stores/catalogStore";
 import { useGraph } from "../stores/graphStore";
 

@@ -1,5 +1,7 @@
-/** The right-hand panel: problems, results, run history, versions. */
+/** The right-hand panel: problems, results, run history, versions (a share link's page:
+ * problems only; it has no runs or versions to show). */
 
+import { useShare } from "../stores/shareStore";
 import { type PanelTab, useUi } from "../stores/uiStore";
 import { useValidation } from "../stores/validationStore";
 import { ProblemsPanel } from "./ProblemsPanel";
@@ -15,14 +17,17 @@ const TABS: { id: PanelTab; label: string }[] = [
 ];
 
 export function SidePanel() {
-  const tab = useUi((s) => s.tab);
+  const shared = useShare((s) => s.token !== null);
+  const chosen = useUi((s) => s.tab);
+  const tab = shared ? "problems" : chosen;
+  const tabs = shared ? TABS.slice(0, 1) : TABS;
   const open = useUi((s) => s.panelOpen);
   const count = useValidation((s) => s.problems.length);
   if (!open) return null;
   return (
     <aside className="side-panel" aria-label="side panel">
       <nav className="tabs" role="tablist">
-        {TABS.map((t) => (
+        {tabs.map((t) => (
           <button key={t.id} type="button" role="tab" aria-selected={tab === t.id} className={`tab${tab === t.id ? " active" : ""}`}
             onClick={() => useUi.getState().showTab(t.id)} data-tab={t.id}>
             {t.label}{t.id === "problems" && count ? <span className="count">{count}</span> : null}

@@ -1,4 +1,4 @@
-/** The top bar: file actions, the graph's name, undo/redo, layout, and Run / Cancel. */
+/** The top bar: file actions (import, export, share, API too), the graph's name, undo/redo, layout, and Run / Cancel. */
 
 import { useReactFlow, useStoreApi } from "@xyflow/react";
 import { fitGraph } from "../canvas/fit";
@@ -10,6 +10,7 @@ import { isDirty, useGraph } from "../stores/graphStore";
 import { isActive, useRun } from "../stores/runStore";
 import { useUi } from "../stores/uiStore";
 import { useValidation } from "../stores/validationStore";
+import { ExchangeButtons } from "./ExchangeButtons";
 
 function RunControls() {
   const phase = useRun((s) => s.phase);
@@ -30,7 +31,7 @@ function RunControls() {
   );
 }
 
-function ValidityDot() {
+export function ValidityDot() {
   const status = useValidation((s) => s.status);
   const count = useValidation((s) => s.problems.length);
   const label = status === "pending" ? "checking…" : status === "error" ? "validator unreachable" : count ? `${count} problem${count > 1 ? "s" : ""}` : "valid";
@@ -58,6 +59,7 @@ export function Toolbar() {
         <button type="button" className="btn" onClick={() => ui().openDialog({ kind: "open" })}>Open</button>
         <button type="button" className="btn" onClick={() => ui().openDialog({ kind: "save" })} title="Save (Ctrl+S)">Save</button>
       </div>
+      <ExchangeButtons />
       <input className="graph-name" value={name} onChange={(e) => useGraph.getState().setName(e.target.value)} aria-label="graph name" />
       <span className="file-state" data-testid="file-state">
         {dirty ? <span className="dirty" title="unsaved changes">● unsaved</span> : version ? `v${version}` : ""}

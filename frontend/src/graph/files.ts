@@ -14,7 +14,7 @@ export async function confirmDiscard(what: string): Promise<boolean> {
   return confirmDialog("Unsaved changes", `This graph has changes that are not saved. ${what} anyway and lose them?`);
 }
 
-function show(detail: GraphDetail): void {
+export function show(detail: GraphDetail): void {
   useGraph.getState().load(detail.document, { graphId: detail.id, version: detail.version });
   useRun.getState().clear();
   useUi.getState().requestFit();

@@ -12,8 +12,8 @@ import { useValidation } from "../stores/validationStore";
 let socket: WebSocket | null = null;
 
 export async function startRun(): Promise<void> {
-  if (isActive(useRun.getState().phase)) return;
   const g = useGraph.getState();
+  if (isActive(useRun.getState().phase) || g.readOnly) return;
   const doc = g.document();
   if (!doc.nodes.length) {
     toast.info("Add some nodes first: drag them from the palette, or double-click the canvas.");

@@ -1,6 +1,7 @@
 /** Keyboard: Ctrl+Enter run, Ctrl+S save, Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y) undo/redo,
  * Ctrl+C / Ctrl+V / Ctrl+D copy, paste, duplicate. Inside a text field, the field's own
- * undo and clipboard win. Delete and box select (Shift+drag) are React Flow's. */
+ * undo and clipboard win. Delete and box select (Shift+drag) are React Flow's. A read-only
+ * graph (a share link) takes none of them: Ctrl+S and Ctrl+Enter are swallowed. */
 
 import { useEffect } from "react";
 import { copy, duplicate, paste } from "../graph/editing";
@@ -17,6 +18,7 @@ export function handleShortcut(e: KeyboardEvent): boolean {
   const mod = e.ctrlKey || e.metaKey;
   if (!mod) return false;
   const key = e.key.toLowerCase();
+  if (useGraph.getState().readOnly) return key === "s" || key === "enter";
   if (key === "enter") {
     void startRun();
     return true;

@@ -18,6 +18,7 @@ const NO_PROBLEMS: Problem[] = [];
 
 function Title({ id, data, entry }: { id: string; data: NodeData; entry: CatalogNode }) {
   const [editing, setEditing] = useState(false);
+  const readOnly = useGraph((s) => s.readOnly);
   const title = data.title || entry.title;
   if (editing) {
     return (
@@ -26,7 +27,8 @@ function Title({ id, data, entry }: { id: string; data: NodeData; entry: Catalog
         onKeyDown={(e) => { if (e.key === "Enter" || e.key === "Escape") (e.target as HTMLInputElement).blur(); }} />
     );
   }
-  return <span className="node-title" title={`${entry.description}\n\n${entry.type} — double-click to rename`} onDoubleClick={() => setEditing(true)}>{title}</span>;
+  return <span className="node-title" title={`${entry.description}\n\n${entry.type}${readOnly ? "" : " — double-click to rename"}`}
+    onDoubleClick={() => !readOnly && setEditing(true)}>{title}</span>;
 }
 
 function KnownNode({ id, data, selected, entry }: { id: string; data: NodeData; selected: boolean; entry: CatalogNode }) {

@@ -6,6 +6,7 @@ import type { CSSProperties } from "react";
 import type { Problem } from "../api/types";
 import { hasWidget, type InputPort, type OutputPort } from "../graph/ports";
 import { typeColorVar } from "../stores/catalogStore";
+import { useGraph } from "../stores/graphStore";
 import { ParamWidget } from "./ParamWidget";
 
 const handleStyle = (typeName: string): CSSProperties => ({ "--port-color": typeColorVar(typeName) }) as CSSProperties;
@@ -55,6 +56,7 @@ interface RowsProps {
 }
 
 export function PortRows({ nodeId, inputs, outputs, params, wired, problems }: RowsProps) {
+  const readOnly = useGraph((s) => s.readOnly);
   const wireOnly = inputs.filter((p) => p.handle && !hasWidget(p));
   const withWidget = inputs.filter(hasWidget);
   const rows = Math.max(wireOnly.length, outputs.length);
@@ -77,7 +79,7 @@ export function PortRows({ nodeId, inputs, outputs, params, wired, problems }: R
               {p.label}
               {isWired && <span className="wired-note" title="set by the edge wired into it">⇠</span>}
             </label>
-            <ParamWidget nodeId={nodeId} spec={p.spec!} value={params[p.name]} disabled={isWired} />
+            <ParamWidget nodeId={nodeId} spec={p.spec!} value={params[p.name]} disabled={isWired || readOnly} />
           </div>
         );
       })}

@@ -1,6 +1,9 @@
 /** The open graph: React Flow's nodes and edges, the document's name, which saved graph and
  * version it is, and an undo history of document snapshots. No API calls here: the file
- * actions (graph/files.ts) and the validator wiring call into this store. */
+ * actions (graph/files.ts) and the validator wiring call into this store.
+ *
+ * A read-only graph (a share link's) refuses every change here too, whatever the UI lets
+ * through: only selection and React Flow's own measurements still apply. */
 
 import { type Connection, type EdgeChange, type NodeChange, applyEdgeChanges, applyNodeChanges } from "@xyflow/react";
 import { create } from "zustand";
@@ -51,7 +54,9 @@ export interface GraphState {
   loads: number;
   past: Snapshot[];
   future: Snapshot[];
+  readOnly: boolean;
 
+  setReadOnly: (readOnly: boolean) => void;
   load: (doc: GraphDocument, file?: { graphId: string; version: number } | null) => void;
   markSaved: (graphId: string, version: number, revision?: number) => void;
   document: () => GraphDocument;
@@ -85,6 +90,7 @@ export const useGraph = create<GraphState>()((set, get) => {
   /** Commit a change to the document: a new revision, and the wiring index when edges moved. */
   const commit = (patch: Partial<GraphState>, structural = true): void => {
     const s = get();
+    if (s.readOnly) return;
     const next: Partial<GraphState> = { ...patch, revision: s.revision + 1 };
     if (structural) next.structureRevision = s.structureRevision + 1;
     if (patch.edges) next.wired = wiredInputs(patch.edges);
@@ -112,7 +118,9 @@ export const useGraph = create<GraphState>()((set, get) => {
     loads: 0,
     past: [],
     future: [],
+    readOnly: false,
 
+    setReadOnly: (readOnly) => set({ readOnly }),
     load: (doc, file = null) => {
       const { nodes, edges } = fromDocument(doc, useCatalog.getState().byType);
       const s = get();
@@ -132,7 +140,8 @@ export const useGraph = create<GraphState>()((set, get) => {
       return toDocument(nodes, edges, { name, description, meta });
     },
 
-    onNodesChange: (changes) => {
+    onNodesChange: (all) => {
+      const changes = get().readOnly ? all.filter((c) => c.type === "select" || c.type === "dimensions") : all;
       let moved = false;
       let structural = false;
       for (const c of changes) {
@@ -154,7 +163,8 @@ export const useGraph = create<GraphState>()((set, get) => {
       if (structural || moved) commit({ nodes }, structural);
       else set({ nodes });
     },
-    onEdgesChange: (changes) => {
+    onEdgesChange: (all) => {
+      const changes = get().readOnly ? all.filter((c) => c.type === "select") : all;
       const removing = changes.some((c) => c.type === "remove");
       if (removing) get().checkpoint("remove", 300);
       const edges = applyEdgeChanges(changes, get().edges);
@@ -259,6 +269,7 @@ export const useGraph = create<GraphState>()((set, get) => {
     },
 
     checkpoint: (key = "", windowMs = 0) => {
+      if (get().readOnly) return;
       const now = Date.now();
       if (key && key === lastCheckpoint.key && now - lastCheckpoint.at < windowMs) {
         lastCheckpoint.at = now;

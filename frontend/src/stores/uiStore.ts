@@ -2,12 +2,16 @@
  * and requests for the canvas (fit the view, centre a node) made from outside it. */
 
 import { create } from "zustand";
+import type { ImportResult } from "../api/types";
 
 export type Dialog =
   | { kind: "open" }
   | { kind: "save" }
   | { kind: "confirm"; title: string; message: string; confirm: string; resolve: (ok: boolean) => void }
-  | { kind: "conflict"; current: number; basedOn: number };
+  | { kind: "conflict"; current: number; basedOn: number }
+  | { kind: "share" }
+  | { kind: "api" }
+  | { kind: "import"; result: ImportResult };
 
 export type PanelTab = "problems" | "result" | "runs" | "versions";
 
