@@ -20,6 +20,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, description="largest file upload accepted")
     inline_output_bytes: int = Field(default=64 * 1024, description="larger node outputs are stored as artifacts")
     run_workers: int = Field(default=1, ge=1, description="runs executed at once; more runs wait in the queue")
+    node_timeout_s: float | None = Field(default=None, gt=0, description="a node running longer fails (no limit if unset)")
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3

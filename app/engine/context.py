@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any
 
 from app.engine.events import Emitter
@@ -39,6 +40,11 @@ class RunContext:
         self._emit = emit
         self._cancel = cancel
         self.provenance: dict[str, Any] = {}
+        self._expired = False
+
+    def expire(self) -> None:
+        """This node ran out of time: its next poll or progress report stops it."""
+        self._expired = True
 
     def progress(self, fraction: float, message: str = "", preview: Any = None) -> None:
         data: dict[str, Any] = {"fraction": max(0.0, min(1.0, float(fraction)))}
@@ -51,16 +57,18 @@ class RunContext:
 
     @property
     def cancelled(self) -> bool:
-        return self._cancel.cancelled
+        return self._cancel.cancelled or self._expired
 
     def check_cancelled(self) -> None:
-        if self._cancel.cancelled:
-            raise NodeCancelled(self._cancel.reason)
+        if self._cancel.cancelled or self._expired:
+            raise NodeCancelled(self._cancel.reason or "the node ran out of time")
 
     def sleep(self, seconds: float) -> None:
-        """Wait, but stop at once if the run is cancelled."""
-        if self._cancel.wait(seconds):
-            raise NodeCancelled(self._cancel.reason)
+        """Wait, but stop soon after the run is cancelled or the node runs out of time."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if self._cancel.wait(min(left, 0.1)) or self._expired:
+                raise NodeCancelled(self._cancel.reason or "the node ran out of time")
 
     def log(self, message: str) -> None:
         log.info("[%s] %s", self.node_id, message)

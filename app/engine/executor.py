@@ -100,8 +100,12 @@ class Executor:
         cache: ResultCache | None = None,
         backend: Backend | None = None,
         gpu_lock: Any = GPU_LOCK,
+        node_timeout_s: float | None = None,
     ) -> None:
+        """``node_timeout_s`` bounds how long a node dispatched to the backend may run
+        (inline nodes are trivial and never timed)."""
         self.registry = registry
+        self.node_timeout_s = node_timeout_s
         self.cache = cache if cache is not None else ResultCache()
         self.backend = backend or ThreadBackend()
         self.gpu_lock = gpu_lock
@@ -177,6 +181,27 @@ class _Run:
         self.values: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, str] = {}
         self.done_q: queue.SimpleQueue[tuple[str, Callable[[], Any]]] = queue.SimpleQueue()
+        self.deadlines: dict[str, tuple[float, RunContext]] = {}
+        self.timed_out: set[str] = set()
+
+    def _until_next_deadline(self) -> float | None:
+        if not self.deadlines:
+            return None
+        return max(0.0, min(d for d, _ in self.deadlines.values()) - time.monotonic())
+
+    def _overdue(self) -> list[str]:
+        now = time.monotonic()
+        return [nid for nid, (deadline, _) in self.deadlines.items() if deadline <= now]
+
+    def _time_out(self, nid: str) -> None:
+        """Fail a node that ran past the time limit. Its thread cannot be killed; it is told
+        to stop (its next progress report or poll raises) and its late result is dropped."""
+        _, ctx = self.deadlines.pop(nid)
+        ctx.expire()
+        self.timed_out.add(nid)
+        limit = self.ex.node_timeout_s
+        self._fail(self.records[nid], "timeout", f"node {nid!r} ran longer than {limit:g} s and was stopped; "
+                   "raise the limit with GENAISYS_NODE_TIMEOUT_S if it needs longer")
 
     def execute(self) -> RunResult:
         graph = self.checked.graph
@@ -188,7 +213,17 @@ class _Run:
         in_flight = 0
         while ready or in_flight:
             if not ready:
-                nid, finish = self.done_q.get()
+                try:
+                    nid, finish = self.done_q.get(timeout=self._until_next_deadline())
+                except queue.Empty:  # a node ran past its time limit: it fails, the run goes on
+                    for late in self._overdue():
+                        in_flight -= 1
+                        self._time_out(late)
+                        self._release(late, waiting, ready)
+                    continue
+                if nid in self.timed_out:
+                    continue  # it finished after all, too late: already failed and released
+                self.deadlines.pop(nid, None)
                 in_flight -= 1
                 finish()
                 self._release(nid, waiting, ready)
@@ -246,6 +281,8 @@ class _Run:
         if node.cls.inline:
             self._finish(node, record, signature, ctx, *self._call(node, ctx, kwargs))
             return False
+        if self.ex.node_timeout_s:
+            self.deadlines[nid] = (time.monotonic() + self.ex.node_timeout_s, ctx)
         self.ex.backend.submit(lambda: self._work(node, record, signature, ctx, kwargs))
         return True
 

@@ -24,8 +24,11 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None,
+                 memory_limit: int | None = None) -> None:
         self.extra_env = env or {}
+        self.memory_limit = memory_limit
+        """Bytes of address space the server process may have (RLIMIT_AS), to provoke MemoryError."""
         self.data_dir = data_dir
         data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -41,7 +44,7 @@ class Server:
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
-                stdout=log, stderr=subprocess.STDOUT, env=env,
+                stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=self._limit if self.memory_limit else None,
             )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -54,6 +57,11 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.05)
         raise RuntimeError(f"server did not answer within 30 s:\n{self.log.read_text()}")
+
+    def _limit(self) -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (self.memory_limit, self.memory_limit))
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

@@ -342,3 +342,35 @@ def test_concurrent_runs_share_the_executor_safely():
         t.join()
     ex.backend.shutdown()
     assert [results[i].nodes["c"].outputs["y"] for i in range(4)] == [11 + i for i in range(4)]
+
+
+class Stuck(Node):
+    """Sleeps without polling: the executor cannot stop it, only stop waiting for it."""
+
+    type_id = "test.stuck"
+    inputs = (Input("x", "Number"), Input("seconds", "Number", default=2.0))
+    outputs = (Output("y", "Number"),)
+
+    def run(self, ctx: Context, x: float, seconds: float) -> dict[str, Any]:
+        time.sleep(seconds)
+        return {"y": x}
+
+
+def test_a_node_past_its_time_limit_fails_alone():
+    ex = Executor(Registry().extend([Source, AddOne, Stuck, Slow]), ResultCache(), node_timeout_s=0.3)
+    d = doc(
+        [node("src", "test.source"), node("stuck", "test.stuck", seconds=2), node("after", "test.add_one"),
+         node("polite", "test.slow", seconds=5), node("ok", "test.add_one")],
+        [edge("src", "stuck"), edge("stuck", "after", "y"), edge("src", "polite"), edge("src", "ok")],
+    )
+    t0 = time.perf_counter()
+    result = ex.run(d)
+    assert time.perf_counter() - t0 < 1.5, "the run waited for the stuck node"
+    assert result.status == "failed"
+    assert result.nodes["stuck"].error["code"] == "timeout" and "0.3 s" in result.nodes["stuck"].error["message"]
+    assert result.nodes["polite"].error["code"] == "timeout"
+    assert result.nodes["after"].error["code"] == "upstream_failed"
+    assert result.nodes["ok"].status == "succeeded" and result.nodes["ok"].outputs == {"y": 2}
+    again = ex.run(doc([node("src", "test.source", value=5), node("ok", "test.add_one")], [edge("src", "ok")]))
+    assert again.status == "succeeded"
+    ex.backend.shutdown()

@@ -30,3 +30,29 @@ class BigText(Node):
 
     def run(self, ctx: Context, text: str, times: int) -> dict[str, Any]:
         return {"text": text * times}
+
+
+class Stuck(Node):
+    """Blocks without ever polling for cancel: a node that hangs."""
+
+    type_id = "test.stuck"
+    inputs = (Input("text", "Text", default="stuck"), Input("seconds", "Number", default=30.0, min=0))
+    outputs = (Output("text", "Text"),)
+
+    def run(self, ctx: Context, text: str, seconds: float) -> dict[str, Any]:
+        import time
+
+        time.sleep(seconds)
+        return {"text": text}
+
+
+class Hog(Node):
+    """Asks for far more memory than the process may have."""
+
+    type_id = "test.hog"
+    inputs = (Input("text", "Text", default="hog"), Input("gigabytes", "Number", default=64.0, min=0))
+    outputs = (Output("text", "Text"),)
+
+    def run(self, ctx: Context, text: str, gigabytes: float) -> dict[str, Any]:
+        block = bytearray(int(gigabytes * 1024**3))
+        return {"text": f"{text} {len(block)}"}

@@ -1,0 +1,107 @@
+"""Faults a server meets: a node that hangs, one that runs out of memory, and a SIGKILL in
+the middle of saves and artifact writes. Each fails alone; nothing committed is lost."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+
+import httpx
+from conftest import Server
+from helpers import graph, wait_run
+
+
+def one_node(node_type: str, **params) -> dict:
+    doc = graph("Fault")
+    doc["nodes"].append({"id": "bad", "type": node_type, "params": params})
+    doc["edges"] = [{"id": "a", "source": "in", "source_port": "text", "target": "bad", "target_port": "text"},
+                    {"id": "b", "source": "bad", "source_port": "text", "target": "out", "target_port": "value"}]
+    return doc
+
+
+def test_a_hanging_node_times_out_and_the_server_keeps_serving(tmp_path):
+    srv = Server(tmp_path / "data", env={"GENAISYS_NODE_TIMEOUT_S": "1"}).start()
+    try:
+        with srv.client() as api:
+            t0 = time.monotonic()
+            run = wait_run(api, api.post("/api/runs", json={"document": one_node("test.stuck", seconds=30)}).json()["id"])
+            assert time.monotonic() - t0 < 10
+            assert run["status"] == "failed" and run["error"]["node_id"] == "bad"
+            assert "ran longer than 1 s" in run["error"]["message"]
+            assert wait_run(api, api.post("/api/runs", json={"document": graph()}).json()["id"])["status"] == "succeeded"
+    finally:
+        srv.stop()
+
+
+def test_a_node_out_of_memory_fails_alone(tmp_path):
+    srv = Server(tmp_path / "data", memory_limit=4 * 1024**3).start()
+    try:
+        with srv.client() as api:
+            run = wait_run(api, api.post("/api/runs", json={"document": one_node("test.hog", gigabytes=64)}).json()["id"])
+            assert run["status"] == "failed" and "MemoryError" in run["error"]["message"]
+            assert wait_run(api, api.post("/api/runs", json={"document": graph()}).json()["id"])["status"] == "succeeded"
+            assert api.get("/api/health").json() == {"status": "ok"}
+    finally:
+        srv.stop()
+
+
+def test_sigkill_during_saves_and_artifact_writes_leaves_a_sound_database(tmp_path):
+    data = tmp_path / "data"
+    srv = Server(data).start()
+    with srv.client() as api:
+        gid = api.post("/api/graphs", json={"document": graph("Hammered", text="0")}).json()["id"]
+    stop = threading.Event()
+    saved: list[int] = []
+
+    def saver() -> None:
+        with httpx.Client(base_url=srv.url, timeout=5) as http:
+            version = 1
+            while not stop.is_set():
+                try:
+                    resp = http.put(f"/api/graphs/{gid}", json={"document": graph("Hammered", text=str(version)), "based_on": version})
+                except httpx.TransportError:
+                    return
+                if resp.status_code == 200:
+                    version = resp.json()["version"]
+                    saved.append(version)
+
+    def artifact_runner() -> None:
+        with httpx.Client(base_url=srv.url, timeout=5) as http:
+            for i in range(1000):
+                if stop.is_set():
+                    return
+                try:
+                    http.post("/api/runs", json={"document": graph(f"Big {i}", text=f"x{i}", big=True)})
+                except httpx.TransportError:
+                    return
+
+    threads = [threading.Thread(target=saver), threading.Thread(target=artifact_runner)]
+    for t in threads:
+        t.start()
+    time.sleep(2.5)
+    srv.kill()  # mid-save, mid-run, mid-artifact-write
+    stop.set()
+    for t in threads:
+        t.join(10)
+    assert len(saved) > 5, "the saver never got going"
+
+    srv = Server(data).start()
+    try:
+        db = sqlite3.connect(data / "genaisys.db")
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        numbers = [n for (n,) in db.execute("SELECT number FROM graph_versions WHERE graph_id = ? ORDER BY number", (gid,))]
+        latest = db.execute("SELECT latest_version FROM graphs WHERE id = ?", (gid,)).fetchone()[0]
+        assert numbers == list(range(1, latest + 1)) and latest >= saved[-1]  # every acknowledged save is there
+        for sha, size in db.execute("SELECT sha256, size FROM artifacts"):
+            path = data / "artifacts" / sha[:2] / sha[2:4] / sha
+            assert path.is_file() and path.stat().st_size == size, sha
+        assert db.execute("SELECT count(*) FROM runs WHERE status IN ('queued', 'running')").fetchone() == (0,)
+        db.close()
+        with srv.client() as api:
+            for n in (1, latest):
+                doc = api.get(f"/api/graphs/{gid}/versions/{n}").json()["document"]
+                assert doc["name"] == "Hammered"
+            assert wait_run(api, api.post("/api/runs", json={"graph_id": gid}).json()["id"])["status"] == "succeeded"
+    finally:
+        srv.stop()
