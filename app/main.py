@@ -24,6 +24,7 @@ from app.engine.cache import ResultCache
 from app.engine.executor import Executor
 from app.routes import artifacts, demos, exchange, graphs, nodes, runs, shares, uploads, validate
 from app.runs import RunManager
+from app.security import SecurityHeaders
 from app.settings import Settings
 from nodes.registry import default_registry
 from storage import repo
@@ -49,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if new_database and settings.seed_examples:
                 seed_examples(session)
         registry = default_registry()
-        executor = Executor(registry, ResultCache(settings.cache_entries, settings.cache_bytes))
+        executor = Executor(registry, ResultCache(settings.cache_entries, settings.cache_bytes),
+                            node_timeout_s=settings.node_timeout_s)
         store = ArtifactStore(settings.artifacts_dir)
         manager = RunManager(executor, sessions, store, workers=settings.run_workers,
                              inline_limit=settings.inline_output_bytes)
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount_frontend(app)
     app.add_middleware(shares.ShareGuard)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes, streamed=("/api/uploads", "/demo/"))
     return app
 

@@ -214,3 +214,14 @@ def test_openapi_docs_are_served(api):
     schema = api.get("/openapi.json").json()
     assert "/api/graphs/{graph_id}" in schema["paths"] and "/api/runs" in schema["paths"]
     assert api.get("/docs").status_code == 200
+
+
+def test_pages_carry_security_headers(api):
+    page = api.get("/")
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    data = api.get("/api/graphs")
+    assert data.headers["x-content-type-options"] == "nosniff" and data.headers["referrer-policy"] == "no-referrer"
+    assert "content-security-policy" not in data.headers
