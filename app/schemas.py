@@ -8,6 +8,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_INT = 2**31 - 1
+"""The largest number a version, offset or count may be: what every database stores."""
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -23,7 +26,7 @@ class GraphCreate(_In):
 
 class GraphUpdate(_In):
     document: dict[str, Any]
-    based_on: int = Field(ge=1, description="the version this edit started from")
+    based_on: int = Field(ge=1, le=MAX_INT, description="the version this edit started from")
     message: str = Field("", max_length=2000)
 
 
@@ -82,7 +85,7 @@ class ValidationReport(BaseModel):
 
 class RunCreate(_In):
     graph_id: str | None = None
-    version: int | None = Field(None, ge=1, description="a version of graph_id; the latest if unset")
+    version: int | None = Field(None, ge=1, le=MAX_INT, description="a version of graph_id; the latest if unset")
     document: dict[str, Any] | None = Field(None, description="run this document (with graph_id: an unsaved edit of that graph)")
     inputs: dict[str, Any] = Field(default_factory=dict, description="io input node id -> value")
 

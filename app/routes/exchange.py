@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from app.deps import RegistryDep, SessionDep
 from app.engine.migrate import migrate_document, missing_parts, stamp_versions
 from app.routes.graphs import checked_for_save, graph_detail
-from app.schemas import GraphDetail
+from app.schemas import MAX_INT, GraphDetail
 from storage import repo
 
 router = APIRouter(prefix="/api/graphs", tags=["graphs"])
@@ -33,7 +33,7 @@ def file_name(name: str) -> str:
 
 @router.get("/{graph_id}/export", response_class=Response)
 def export_graph(graph_id: str, session: SessionDep, registry: RegistryDep,
-                 version: int | None = Query(None, ge=1, description="a version; the latest if unset")) -> Response:
+                 version: int | None = Query(None, ge=1, le=MAX_INT, description="a version; the latest if unset")) -> Response:
     """The graph's document as a file to download, each node stamped with its version."""
     graph = repo.get_graph(session, graph_id=graph_id, include_deleted=True)
     v = repo.get_version(session, graph_id=graph_id, number=version or graph.latest_version)

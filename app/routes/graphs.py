@@ -1,11 +1,12 @@
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from app.deps import RegistryDep, SessionDep
 from app.engine.validate import CheckedGraph, validate
 from app.errors import ApiError
 from app.schemas import (
+    MAX_INT,
     GraphCreate,
     GraphDetail,
     GraphPublic,
@@ -21,6 +22,7 @@ from storage import repo
 from storage.errors import VersionConflict
 
 router = APIRouter(prefix="/api/graphs", tags=["graphs"])
+VersionNumber = Annotated[int, Path(ge=1, le=MAX_INT)]
 
 # A graph may be saved while it still has problems (work in progress, as in any editor);
 # only a document that is not a graph document at all is refused.
@@ -48,7 +50,7 @@ def graph_detail(graph: Any, version: Any, checked: CheckedGraph | None, registr
 
 @router.get("", response_model=GraphsPublic)
 def list_graphs(session: SessionDep, search: str | None = Query(None, max_length=200), include_deleted: bool = False,
-                limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0)) -> GraphsPublic:
+                limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_INT)) -> GraphsPublic:
     """Saved graphs, most recently changed first."""
     items, count = repo.list_graphs(session, include_deleted=include_deleted, search=search, limit=limit, offset=offset)
     return GraphsPublic(data=[graph_public(g) for g in items], count=count)
@@ -116,14 +118,14 @@ def list_versions(graph_id: str, session: SessionDep) -> VersionsPublic:
 
 
 @router.get("/{graph_id}/versions/{number}", response_model=VersionDetail)
-def read_version(graph_id: str, number: int, session: SessionDep) -> VersionDetail:
+def read_version(graph_id: str, number: VersionNumber, session: SessionDep) -> VersionDetail:
     """One version's document."""
     v = repo.get_version(session, graph_id=graph_id, number=number)
     return VersionDetail(graph_id=graph_id, number=v.number, message=v.message, created_at=v.created_at, document=v.document)
 
 
 @router.post("/{graph_id}/versions/{number}/restore", response_model=GraphDetail)
-def restore_version(graph_id: str, number: int, session: SessionDep, registry: RegistryDep,
+def restore_version(graph_id: str, number: VersionNumber, session: SessionDep, registry: RegistryDep,
                     body: GraphRestore | None = None) -> GraphDetail:
     """Make an old version the latest again, as a new version that copies it."""
     with session.begin():

@@ -10,7 +10,15 @@ from app.deps import RegistryDep, RunsDep, SessionDep
 from app.engine.executor import GraphInvalid
 from app.engine.validate import validate
 from app.errors import ApiError, error_body
-from app.schemas import NodeResultPublic, RunAccepted, RunCreate, RunDetail, RunPublic, RunsPublic
+from app.schemas import (
+    MAX_INT,
+    NodeResultPublic,
+    RunAccepted,
+    RunCreate,
+    RunDetail,
+    RunPublic,
+    RunsPublic,
+)
 from storage import repo
 from storage.errors import NotFound
 
@@ -59,7 +67,7 @@ def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs
 
 @router.get("", response_model=RunsPublic)
 def list_runs(session: SessionDep, graph_id: str | None = None, limit: int = Query(50, ge=1, le=500),
-              offset: int = Query(0, ge=0)) -> RunsPublic:
+              offset: int = Query(0, ge=0, le=MAX_INT)) -> RunsPublic:
     """Runs, newest first; of one graph with ``graph_id``."""
     items, count = repo.list_runs(session, graph_id=graph_id, limit=limit, offset=offset)
     return RunsPublic(data=[RunPublic(**run_public(r)) for r in items], count=count)
@@ -127,7 +135,7 @@ def _stored_events(runs: Any, run_id: str) -> list[dict[str, Any]]:
 class GraphRun(BaseModel):
     model_config = ConfigDict(extra="forbid")
     inputs: dict[str, Any] = Field(default_factory=dict, description="io input node id -> value")
-    version: int | None = Field(None, ge=1, description="a version; the latest if unset")
+    version: int | None = Field(None, ge=1, le=MAX_INT, description="a version; the latest if unset")
     timeout_s: float = Field(30.0, ge=0, le=600, description="how long to wait for the outputs")
 
 

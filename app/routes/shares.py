@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.deps import RegistryDep, SessionDep
 from app.errors import ApiError, error_body
 from app.routes.graphs import graph_detail
-from app.schemas import GraphDetail
+from app.schemas import MAX_INT, GraphDetail
 from storage import repo
 from storage.errors import NotFound
 from storage.sqltypes import utcnow
@@ -33,7 +33,7 @@ SHARE_HEADER = "x-share-token"
 class ShareCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mode: str = Field(pattern="^(view|fork|demo)$", description="view: read-only canvas; fork: view + copy; demo: the live demo only")
-    version: int | None = Field(None, ge=1, description="pin a version; null follows the latest")
+    version: int | None = Field(None, ge=1, le=MAX_INT, description="pin a version; null follows the latest")
     expires_in_days: float | None = Field(None, gt=0, le=3650)
 
 

@@ -8,8 +8,8 @@ import threading
 import time
 
 import httpx
-from conftest import Server
 from helpers import graph, wait_run
+from studio_server import Server
 
 
 def one_node(node_type: str, **params) -> dict:

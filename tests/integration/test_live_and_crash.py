@@ -6,8 +6,8 @@ import statistics
 import threading
 import time
 
-from conftest import Server
 from helpers import events, graph, wait_run
+from studio_server import Server
 
 
 def test_late_watchers_get_the_past_then_the_live_events(server, api):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Server
 from helpers import events, wait_run
+from studio_server import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "examples" / "assets" / "hello.wav"
