@@ -20,9 +20,11 @@ from nodes.runtime.sources import _entry, package_path
 def migrate_document(document: dict[str, Any], registry: Registry) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """A copy of ``document`` with every known node at its class's version, and the list of
     nodes that were upgraded."""
+    if not isinstance(document, dict) or not isinstance(document.get("nodes"), list):
+        return document, []  # not a graph: the validator says what is wrong with it
     doc = copy.deepcopy(document)
     notes: list[dict[str, Any]] = []
-    for node in doc.get("nodes") or []:
+    for node in doc["nodes"]:
         if not isinstance(node, dict):
             continue
         cls = registry.get(str(node.get("type")))
@@ -31,9 +33,11 @@ def migrate_document(document: dict[str, Any], registry: Registry) -> tuple[dict
         old = node.get("version")
         if not isinstance(old, int) or old >= cls.version:
             continue
-        params = dict(node.get("params") or {})
+        params = node.get("params")
+        if not isinstance(params, dict):
+            continue  # malformed: left for the validator to report
         for version in range(max(1, old), cls.version):
-            params = cls.upgrade(params, version)
+            params = cls.upgrade(dict(params), version)
         node["params"], node["version"] = params, cls.version
         notes.append({"node_id": node.get("id"), "type": cls.type_id, "from_version": old, "to_version": cls.version})
     return doc, notes
@@ -42,7 +46,7 @@ def migrate_document(document: dict[str, Any], registry: Registry) -> tuple[dict
 def stamp_versions(document: dict[str, Any], registry: Registry) -> dict[str, Any]:
     """A copy with each known node's version written in, as exports carry them."""
     doc = copy.deepcopy(document)
-    for node in doc.get("nodes") or []:
+    for node in doc.get("nodes") if isinstance(doc.get("nodes"), list) else []:
         cls = registry.get(str(node.get("type"))) if isinstance(node, dict) else None
         if cls is not None:
             node["version"] = cls.version
@@ -53,6 +57,8 @@ def missing_parts(document: dict[str, Any], registry: Registry) -> list[dict[str
     """Node types this installation lacks, and shipped models whose packages are missing or
     local model paths that do not exist here, each with the nodes that use it and a hint."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
+    if not isinstance(document, dict) or not isinstance(document.get("nodes"), list):
+        return []
 
     def note(kind: str, name: str, node_id: Any, hint: str) -> None:
         found.setdefault((kind, name), {"kind": kind, "name": name, "nodes": [], "hint": hint})["nodes"].append(node_id)
@@ -68,7 +74,8 @@ def missing_parts(document: dict[str, Any], registry: Registry) -> list[dict[str
                 "GENAISYS_CUSTOM_NODES), then reload")
             note("node_type", type_id, node_id, hint)
             continue
-        model = (node.get("params") or {}).get("model")
+        params = node.get("params")
+        model = params.get("model") if isinstance(params, dict) else None
         if isinstance(model, str) and model.strip():
             problem = _model_problem(model.strip())
             if problem:
