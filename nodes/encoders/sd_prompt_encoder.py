@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.api import Context, Input, Node, Output
-from nodes.runtime.diffusion_loader import adapter_input, load_diffusion, model_input, session
+from nodes.api import Context, Node, Output
+from nodes.runtime.diffusion_loader import (
+    adapter_input,
+    load_diffusion,
+    model_input,
+    prompt_inputs,
+    session,
+)
 
 
 class SdPromptEncoder(Node):
@@ -18,8 +24,7 @@ class SdPromptEncoder(Node):
     title = "SD prompt encoder"
     uses_gpu = True
     inputs = (
-        Input("prompt", "Text", default="", widget="multiline", help="What to paint"),
-        Input("negative_prompt", "Text", default="", widget="multiline", help="What to steer away from"),
+        *prompt_inputs(),
         model_input(),
         adapter_input(),
     )

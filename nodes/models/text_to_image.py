@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.api import Context, Input, Node, Output
+from nodes.api import Context, Node, Output
 from nodes.runtime.diffusion_loader import (
     adapter_input,
     generator,
     image_size,
     load_diffusion,
     model_input,
+    prompt_inputs,
     record_sampling,
     sampling_inputs,
     session,
@@ -31,8 +32,7 @@ class TextToImage(Node):
     title = "Text to image"
     uses_gpu = True
     inputs = (
-        Input("prompt", "Text", default="", widget="multiline", help="What to paint"),
-        Input("negative_prompt", "Text", default="", widget="multiline", help="What to steer away from"),
+        *prompt_inputs(),
         *sampling_inputs(),
         model_input(),
         adapter_input(),

@@ -299,6 +299,14 @@ def adapter_input() -> Input:
                  help="A LoRA from the LoRA adapter node; leave unconnected for the base model")
 
 
+def prompt_inputs() -> tuple[Input, ...]:
+    """The prompt and negative prompt, as the one-node pipeline and the prompt encoder take them."""
+    return (
+        Input("prompt", "Text", default="", widget="multiline", help="What to paint"),
+        Input("negative_prompt", "Text", default="", widget="multiline", help="What to steer away from"),
+    )
+
+
 def sampling_inputs() -> tuple[Input, ...]:
     return (
         Input("steps", "Integer", default=20, min=1, max=150, help="Denoising steps"),
