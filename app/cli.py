@@ -47,7 +47,26 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="address to bind (default 127.0.0.1: this machine only)")
     serve.add_argument("--port", type=int, default=None, help="port (default 8000)")
     serve.add_argument("--data-dir", type=Path, default=None, help="database, artifacts and model cache (default ~/.genaisys)")
+    serve.add_argument("--auth", action="store_true", default=None,
+                       help="require a user's API token on every route (make users with `genaisys users add`)")
     serve.set_defaults(func=cmd_serve)
+
+    users = sub.add_parser("users", help="the users of an --auth server and their API tokens")
+    users.add_argument("--data-dir", type=Path, default=None, help="the studio's data directory (default ~/.genaisys)")
+    users_sub = users.add_subparsers(metavar="ACTION", required=True)
+    add = users_sub.add_parser("add", help="make a user and print their first API token (shown once)")
+    add.add_argument("name")
+    add.set_defaults(func=cmd_users, action="add")
+    tok = users_sub.add_parser("token", help="print a new API token for a user (earlier ones keep working)")
+    tok.add_argument("name")
+    tok.set_defaults(func=cmd_users, action="token")
+    rev = users_sub.add_parser("revoke", help="revoke every API token of a user (signs them out everywhere)")
+    rev.add_argument("name")
+    rev.set_defaults(func=cmd_users, action="revoke")
+    lst = users_sub.add_parser("list", help="list the users")
+    lst.set_defaults(func=cmd_users, action="list")
+    for p_ in (add, tok, rev, lst):
+        p_.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="the studio's data directory")
 
     imp = sub.add_parser("import", help="save a graph file into the studio's database as a new graph")
     imp.add_argument("file", type=Path)
@@ -94,15 +113,52 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.main import create_app
     from app.settings import Settings
 
-    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir}.items() if v is not None}
+    overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir,
+                                   "auth": args.auth}.items() if v is not None}
     settings = Settings(**overrides)
     os.environ["GENAISYS_DATA_DIR"] = str(settings.data_dir)  # where nodes keep models and stores
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    print(f"GenAISys Studio on http://{settings.host}:{settings.port}/  (data in {settings.data_dir})", file=sys.stderr)
+    mode = "; sign-in required (--auth)" if settings.auth else ""
+    print(f"GenAISys Studio on http://{settings.host}:{settings.port}/  (data in {settings.data_dir}{mode})", file=sys.stderr)
     try:
         uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
     except OSError as exc:
         raise CliError(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
+    return EXIT_OK
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    """Tokens go to stdout alone (``TOKEN=$(genaisys users add alice)``); guidance to stderr."""
+    from app.main import open_database
+    from app.settings import Settings
+    from storage import repo
+    from storage.errors import NotFound, StorageError
+
+    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    engine, sessions = open_database(settings)
+    try:
+        with sessions() as session, session.begin():
+            if args.action == "list":
+                for user, live in repo.list_users(session):
+                    print(f"{user.name}\t{live} live token(s)\tsince {user.created_at:%Y-%m-%d}")
+                return EXIT_OK
+            if args.action == "add":
+                user, token = repo.create_user(session, name=args.name)
+            else:
+                user = repo.get_user(session, name=args.name)
+                if args.action == "revoke":
+                    n = repo.revoke_tokens(session, user=user)
+                    print(f"revoked {n} token(s) of {user.name}", file=sys.stderr)
+                    return EXIT_OK
+                token = repo.issue_token(session, user=user)
+    except (ValueError, NotFound, StorageError) as exc:
+        raise CliError(str(exc), EXIT_INVALID) from None
+    finally:
+        engine.dispose()
+    print(token)
+    print(f"API token for {user.name}: keep it secret, it is shown only now. Use it as "
+          "'Authorization: Bearer <token>', or paste it into the canvas's sign-in box; "
+          f"serve with `genaisys serve --auth --data-dir {settings.data_dir}`.", file=sys.stderr)
     return EXIT_OK
 
 

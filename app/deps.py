@@ -15,6 +15,19 @@ from nodes.registry import Registry
 from storage.artifacts import ArtifactStore
 
 
+def get_owner(request: Request) -> str | None:
+    """The signed-in user's id, which scopes graphs and runs; None on a server without
+    ``--auth``. Refuses (401) in auth mode without a user, whatever the route's path."""
+    if not request.app.state.settings.auth:
+        return None
+    user = getattr(request.state, "user", None)
+    if user is None:
+        from app.errors import ApiError
+
+        raise ApiError(401, "auth_required", "sign in first: this server requires an API token")
+    return user.id
+
+
 def get_session(request: Request) -> Iterator[Session]:
     with request.app.state.sessions() as session:
         yield session
@@ -41,3 +54,4 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 RunsDep = Annotated[RunManager, Depends(get_runs)]
 ArtifactsDep = Annotated[ArtifactStore, Depends(get_artifacts)]
+OwnerDep = Annotated[str | None, Depends(get_owner)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,9 +21,21 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from app import errors
+from app.auth import AuthGate
 from app.engine.cache import ResultCache
 from app.engine.executor import Executor
-from app.routes import artifacts, demos, exchange, graphs, nodes, runs, shares, uploads, validate
+from app.routes import (
+    artifacts,
+    auth,
+    demos,
+    exchange,
+    graphs,
+    nodes,
+    runs,
+    shares,
+    uploads,
+    validate,
+)
 from app.runs import RunManager
 from app.security import SecurityHeaders
 from app.settings import Settings
@@ -39,6 +52,7 @@ FRONTEND_DIST = ROOT / "frontend" / "dist"
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    fence_files(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -47,8 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             interrupted = repo.mark_interrupted(session)
             if interrupted:
                 log.warning("%d run(s) were cut off by a crash and are now 'interrupted'", interrupted)
-            if new_database and settings.seed_examples:
-                seed_examples(session)
         registry = default_registry()
         executor = Executor(registry, ResultCache(settings.cache_entries, settings.cache_bytes),
                             node_timeout_s=settings.node_timeout_s)
@@ -68,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GenAISys Studio", version="0.1.0", lifespan=lifespan,
                   description="Compose generative AI systems as typed graphs; run them; keep every version and run.")
     errors.install(app)
-    for module in (nodes, validate, exchange, graphs, runs, artifacts, uploads, shares, demos):
+    for module in (auth, nodes, validate, exchange, graphs, runs, artifacts, uploads, shares, demos):
         app.include_router(module.router)
     app.include_router(runs.graph_router)
     app.include_router(shares.pages)
@@ -80,19 +92,36 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     mount_frontend(app)
     app.add_middleware(shares.ShareGuard)
+    if settings.auth:
+        app.add_middleware(AuthGate)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes, streamed=("/api/uploads", "/demo/"))
     return app
 
 
+def fence_files(settings: Settings) -> None:
+    """Tell the loader nodes which folders graphs may read (``nodes.runtime.paths``): the
+    configured roots, or in auth mode the uploads, models and examples folders."""
+    roots = settings.file_roots or None  # empty counts as unset: it must never open the fence
+    if roots is None and settings.auth:
+        roots = os.pathsep.join(str(p) for p in (settings.uploads_dir, settings.models_dir, EXAMPLES))
+    if roots:
+        for folder in (settings.uploads_dir, settings.models_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        os.environ["GENAISYS_FILE_ROOTS"] = roots
+
+
 def open_database(settings: Settings, report_new: bool = False) -> Any:
     """The engine and session factory of the settings' database, migrated to head (and,
-    with ``report_new``, whether it was brand new)."""
+    with ``report_new``, whether it was brand new). A brand-new database gets the examples."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     new_database = current_revision(engine) is None
     upgrade_to_head(engine)
     sessions = make_session_factory(engine)
+    if new_database and settings.seed_examples:  # whoever opens it first: the server, or `users add`
+        with sessions() as session, session.begin():
+            seed_examples(session)
     return (engine, sessions, new_database) if report_new else (engine, sessions)
 
 

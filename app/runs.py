@@ -123,14 +123,14 @@ class RunManager:
     # -- requests (event loop thread) ----------------------------------------------------
 
     def submit(self, checked: CheckedGraph, inputs: dict[str, Any], *, document: dict[str, Any],
-               graph_id: str | None = None, graph_version_id: Any = None) -> str:
+               graph_id: str | None = None, graph_version_id: Any = None, owner_id: str | None = None) -> str:
         """Record a checked graph as a queued run and put it in line. Raises GraphInvalid
         for inputs the graph's input nodes do not accept."""
         apply_inputs(checked, inputs)
         run_id = uuid.uuid4().hex
         with self.sessions() as session, session.begin():
             repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
-                            document=document, inputs=inputs)
+                            document=document, inputs=inputs, owner_id=owner_id)
         self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs)
         self._queue.put(run_id)
         return run_id

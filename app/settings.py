@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     inline_output_bytes: int = Field(default=64 * 1024, description="larger node outputs are stored as artifacts")
     run_workers: int = Field(default=1, ge=1, description="runs executed at once; more runs wait in the queue")
     node_timeout_s: float | None = Field(default=None, gt=0, description="a node running longer fails (no limit if unset)")
+    auth: bool = Field(default=False, description="require a user's API token on every route (`genaisys users add`)")
+    file_roots: str | None = Field(default=None, description="folders graphs may read, os.pathsep-separated; "
+                                   "with auth, defaults to the uploads folder, the models folder and the examples")
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3
@@ -36,3 +39,7 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.data_dir / "uploads"

@@ -85,11 +85,28 @@ def upgrade_to(engine_or_url: Engine | str | URL, revision: str) -> None:
     from alembic import command
 
     engine, owned = _engine(engine_or_url)
+    sqlite = engine.dialect.name == "sqlite"
     try:
-        with engine.begin() as connection:
-            config = _alembic_config()
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+        with engine.connect() as connection:
+            if sqlite:
+                # Batch mode rebuilds a table (copy, drop, rename); with foreign keys on,
+                # dropping ``graphs`` would cascade-delete its versions. SQLite's own
+                # recipe: keys off around the change, then check them before committing.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()  # end the autobegun (empty) transaction; the PRAGMA stays
+            try:
+                with connection.begin():
+                    config = _alembic_config()
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, revision)
+                    if sqlite:
+                        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                        if broken:
+                            raise RuntimeError(f"migration to {revision} broke foreign keys: {broken[:5]}")
+            finally:
+                if sqlite:
+                    connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                    connection.commit()
     finally:
         if owned:
             engine.dispose()

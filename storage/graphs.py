@@ -32,8 +32,9 @@ def create_graph(
     description: str = "",
     document: dict[str, Any],
     message: str = "",
+    owner_id: str | None = None,
 ) -> tuple[Graph, GraphVersion]:
-    """Create a graph with ``document`` as its version 1."""
+    """Create a graph with ``document`` as its version 1 (owned by ``owner_id``, if given)."""
     now = utcnow()
     graph = Graph(
         id=new_id(),
@@ -42,6 +43,7 @@ def create_graph(
         latest_version=1,
         created_at=now,
         updated_at=now,
+        owner_id=owner_id,
     )
     session.add(graph)
     session.flush()  # the graph row must exist before its version's foreign key names it
@@ -53,10 +55,13 @@ def create_graph(
     return graph, version
 
 
-def get_graph(session: Session, *, graph_id: str, include_deleted: bool = False) -> Graph:
-    """The graph ``graph_id``; a soft-deleted one counts as missing unless asked for."""
+def get_graph(
+    session: Session, *, graph_id: str, include_deleted: bool = False, owner_id: str | None = None
+) -> Graph:
+    """The graph ``graph_id``; a soft-deleted one counts as missing unless asked for.
+    With ``owner_id``, another user's graph counts as missing too (it reveals nothing)."""
     graph = session.get(Graph, graph_id, populate_existing=True)
-    if graph is None:
+    if graph is None or (owner_id is not None and graph.owner_id != owner_id):
         raise NotFound("graph", graph_id)
     if graph.deleted_at is not None and not include_deleted:
         raise NotFound("graph", graph_id, hint="it was deleted; undelete it to use it again")
@@ -70,13 +75,16 @@ def list_graphs(
     search: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    owner_id: str | None = None,
 ) -> tuple[list[Graph], int]:
     """One page of graphs, most recently changed first, and the total count that matched.
 
     ``search`` matches name or description, case-insensitively, as plain text
-    (``%`` and ``_`` are not wildcards).
+    (``%`` and ``_`` are not wildcards). With ``owner_id``, only that user's graphs.
     """
     where: list[ColumnElement[bool]] = []
+    if owner_id is not None:
+        where.append(Graph.owner_id == owner_id)
     if not include_deleted:
         where.append(Graph.deleted_at.is_(None))
     if search:

@@ -76,11 +76,37 @@ class Base(DeclarativeBase):
     }
 
 
+class User(Base):
+    """Someone who signs in when the server runs with ``--auth`` (``genaisys users add``)."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiToken(Base):
+    """A user's API token, kept only as its SHA-256: the token itself is shown once, at
+    creation, and never stored. ``prefix`` (its first characters) lets a list tell tokens apart."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class Graph(Base):
     """A named graph; its content lives in immutable ``GraphVersion`` rows.
 
     ``latest_version`` is the compare-and-set guard of concurrent saves: a save moves it
     from N to N+1 only if it still reads N. ``deleted_at`` marks a soft delete.
+    ``owner_id`` is the user who made it (None on a server without ``--auth``).
     """
 
     __tablename__ = "graphs"
@@ -93,6 +119,9 @@ class Graph(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
+    owner_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
+    )
 
     @property
     def is_deleted(self) -> bool:
@@ -154,6 +183,9 @@ class Run(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     outputs: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     provenance: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    owner_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
+    )
 
     node_results: Mapped[list[NodeResult]] = relationship(
         order_by="NodeResult.id",

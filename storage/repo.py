@@ -34,6 +34,14 @@ from storage.runs import (
     upsert_node_result,
 )
 from storage.shares import create_share, get_share, list_shares, resolve_share, revoke_share
+from storage.users import (
+    create_user,
+    get_user,
+    issue_token,
+    list_users,
+    revoke_tokens,
+    user_for_token,
+)
 
 __all__ = [
     "INTERRUPTED_ERROR",
@@ -41,17 +49,21 @@ __all__ = [
     "create_graph",
     "create_run",
     "create_share",
+    "create_user",
     "finish_run",
     "get_artifact",
     "get_graph",
     "get_latest_version",
     "get_run",
     "get_share",
+    "get_user",
+    "issue_token",
     "get_version",
     "list_graphs",
     "list_run_events",
     "list_runs",
     "list_shares",
+    "list_users",
     "list_versions",
     "mark_interrupted",
     "mark_run_started",
@@ -59,9 +71,11 @@ __all__ = [
     "resolve_share",
     "restore_version",
     "revoke_share",
+    "revoke_tokens",
     "save_version",
     "soft_delete_graph",
     "undelete_graph",
     "update_graph_meta",
     "upsert_node_result",
+    "user_for_token",
 ]

@@ -48,8 +48,10 @@ def create_run(
     document: dict[str, Any],
     inputs: dict[str, Any] | None = None,
     status: RunStatus | str = RunStatus.QUEUED,
+    owner_id: str | None = None,
 ) -> Run:
-    """Record a new run of ``document`` (the graph as it will run).
+    """Record a new run of ``document`` (the graph as it will run), owned by ``owner_id``
+    or, when that is not given, by its graph's owner.
 
     ``graph_version_id`` ties the run to a saved version (its graph is filled in);
     an unsaved document runs with neither id.
@@ -68,6 +70,8 @@ def create_run(
         graph_id, number = version.graph_id, version.number
     elif graph_id is not None and session.get(Graph, graph_id) is None:
         raise NotFound("graph", graph_id)
+    if owner_id is None and graph_id is not None:  # e.g. a demo's run: its graph's owner keeps it
+        owner_id = session.get(Graph, graph_id).owner_id  # type: ignore[union-attr]
     now = utcnow()
     run = Run(
         id=run_id or new_id(),
@@ -79,6 +83,7 @@ def create_run(
         status=status.value,
         created_at=now,
         started_at=now if status is RunStatus.RUNNING else None,
+        owner_id=owner_id,
     )
     session.add(run)
     try:
@@ -88,15 +93,16 @@ def create_run(
     return run
 
 
-def get_run(session: Session, *, run_id: str) -> Run:
-    """The run ``run_id`` with its node results loaded (in the order they were first written)."""
+def get_run(session: Session, *, run_id: str, owner_id: str | None = None) -> Run:
+    """The run ``run_id`` with its node results loaded (in the order they were first written).
+    With ``owner_id``, another user's run counts as missing."""
     run = session.scalars(
         select(Run)
         .where(Run.id == run_id)
         .options(selectinload(Run.node_results))
         .execution_options(populate_existing=True)
     ).one_or_none()
-    if run is None:
+    if run is None or (owner_id is not None and run.owner_id != owner_id):
         raise NotFound("run", run_id)
     return run
 
@@ -108,9 +114,13 @@ def list_runs(
     status: RunStatus | str | None = None,
     limit: int = 50,
     offset: int = 0,
+    owner_id: str | None = None,
 ) -> tuple[list[Run], int]:
-    """One page of runs, newest first, and the total count (node results not loaded)."""
+    """One page of runs, newest first, and the total count (node results not loaded);
+    with ``owner_id``, only that user's runs."""
     where: list[ColumnElement[bool]] = []
+    if owner_id is not None:
+        where.append(Run.owner_id == owner_id)
     if graph_id is not None:
         where.append(Run.graph_id == graph_id)
     if status is not None:

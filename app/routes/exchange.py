@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from app.deps import RegistryDep, SessionDep
+from app.deps import OwnerDep, RegistryDep, SessionDep
 from app.engine.migrate import migrate_document, missing_parts, stamp_versions
 from app.routes.graphs import checked_for_save, graph_detail
 from app.schemas import MAX_INT, GraphDetail
@@ -32,29 +32,30 @@ def file_name(name: str) -> str:
 
 
 @router.get("/{graph_id}/export", response_class=Response)
-def export_graph(graph_id: str, session: SessionDep, registry: RegistryDep,
+def export_graph(graph_id: str, session: SessionDep, registry: RegistryDep, owner: OwnerDep,
                  version: int | None = Query(None, ge=1, le=MAX_INT, description="a version; the latest if unset")) -> Response:
     """The graph's document as a file to download, each node stamped with its version."""
-    graph = repo.get_graph(session, graph_id=graph_id, include_deleted=True)
+    graph = repo.get_graph(session, graph_id=graph_id, include_deleted=True, owner_id=owner)
     v = repo.get_version(session, graph_id=graph_id, number=version or graph.latest_version)
     body = json.dumps(stamp_versions(v.document, registry), indent=2, ensure_ascii=False)
     return Response(body, media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{file_name(graph.name)}"'})
 
 
-def import_document(session: Any, registry: Any, document: dict[str, Any], message: str) -> ImportReport:
+def import_document(session: Any, registry: Any, document: dict[str, Any], message: str,
+                    owner_id: str | None = None) -> ImportReport:
     migrated_doc, migrated = migrate_document(document, registry)
     checked = checked_for_save(migrated_doc, registry)
     graph, version = repo.create_graph(session, name=checked.name or "Imported graph",
                                        description=str(migrated_doc.get("description", "")),
-                                       document=migrated_doc, message=message)
+                                       document=migrated_doc, message=message, owner_id=owner_id)
     return ImportReport(graph=graph_detail(graph, version, checked, registry), migrated=migrated,
                         missing=missing_parts(migrated_doc, registry))
 
 
 @router.post("/import", response_model=ImportReport, status_code=201)
-def import_graph(session: SessionDep, registry: RegistryDep, document: dict[str, Any] = Body(...)) -> ImportReport:  # noqa: B008
+def import_graph(session: SessionDep, registry: RegistryDep, owner: OwnerDep, document: dict[str, Any] = Body(...)) -> ImportReport:  # noqa: B008
     """Save a graph file as a new graph. Old node versions are upgraded; node types and models
     this installation lacks are listed with what to install, and the rest opens as usual."""
     with session.begin():
-        return import_document(session, registry, document, "imported")
+        return import_document(session, registry, document, "imported", owner_id=owner)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import RegistryDep, RunsDep, SessionDep
+from app.deps import OwnerDep, RegistryDep, RunsDep, SessionDep, get_owner
 from app.engine.executor import GraphInvalid
 from app.engine.validate import validate
 from app.errors import ApiError, error_body
@@ -37,7 +37,7 @@ def run_public(run: Any) -> dict[str, Any]:
 
 
 @router.post("", response_model=RunAccepted, status_code=202)
-def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs: RunsDep) -> RunAccepted:
+def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs: RunsDep, owner: OwnerDep) -> RunAccepted:
     """Queue a run of a saved graph version, or of a document (with ``graph_id``: an unsaved
     edit of that graph, listed in its runs). 422 with the validator's full report if the
     graph or the inputs are not valid; nothing is queued then."""
@@ -46,10 +46,10 @@ def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs
         if body.version is not None:
             raise ApiError(422, "invalid_request", "give a version to run a saved version, or a document, not both")
         if body.graph_id is not None:  # an edited, unsaved state of a saved graph: kept in its history
-            repo.get_graph(session, graph_id=body.graph_id)
+            repo.get_graph(session, graph_id=body.graph_id, owner_id=owner)
         document = body.document
     elif body.graph_id is not None:
-        graph = repo.get_graph(session, graph_id=body.graph_id)
+        graph = repo.get_graph(session, graph_id=body.graph_id, owner_id=owner)
         version = repo.get_version(session, graph_id=graph.id, number=body.version or graph.latest_version)
         document, version_id = version.document, version.id
     else:
@@ -59,24 +59,25 @@ def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs
     if not checked.ok:
         raise ApiError(422, "invalid_graph", f"the graph has {len(checked.problems)} problem(s); nothing ran", checked.report())
     try:
-        run_id = runs.submit(checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id)
+        run_id = runs.submit(checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id,
+                             owner_id=owner)
     except GraphInvalid as exc:
         raise ApiError(422, "invalid_inputs", str(exc), {"problems": [p.to_json() for p in exc.problems]}) from None
     return RunAccepted(id=run_id, status="queued", events_url=f"/api/runs/{run_id}/events")
 
 
 @router.get("", response_model=RunsPublic)
-def list_runs(session: SessionDep, graph_id: str | None = None, limit: int = Query(50, ge=1, le=500),
+def list_runs(session: SessionDep, owner: OwnerDep, graph_id: str | None = None, limit: int = Query(50, ge=1, le=500),
               offset: int = Query(0, ge=0, le=MAX_INT)) -> RunsPublic:
     """Runs, newest first; of one graph with ``graph_id``."""
-    items, count = repo.list_runs(session, graph_id=graph_id, limit=limit, offset=offset)
+    items, count = repo.list_runs(session, graph_id=graph_id, limit=limit, offset=offset, owner_id=owner)
     return RunsPublic(data=[RunPublic(**run_public(r)) for r in items], count=count)
 
 
 @router.get("/{run_id}", response_model=RunDetail)
-def read_run(run_id: str, session: SessionDep) -> RunDetail:
+def read_run(run_id: str, session: SessionDep, owner: OwnerDep) -> RunDetail:
     """A run with every node's result."""
-    run = repo.get_run(session, run_id=run_id)
+    run = repo.get_run(session, run_id=run_id, owner_id=owner)
     nodes = [NodeResultPublic(node_id=n.node_id, type=n.type, status=n.status, reason=n.reason, cache_key=n.cache_key,
                               started_at=n.started_at, duration_s=n.duration_s, outputs=n.outputs, error=n.error,
                               provenance=n.provenance) for n in run.node_results]
@@ -84,9 +85,9 @@ def read_run(run_id: str, session: SessionDep) -> RunDetail:
 
 
 @router.post("/{run_id}/cancel", response_model=RunPublic)
-def cancel_run(run_id: str, session: SessionDep, runs: RunsDep) -> RunPublic:
+def cancel_run(run_id: str, session: SessionDep, runs: RunsDep, owner: OwnerDep) -> RunPublic:
     """Ask a queued or running run to stop; it ends ``cancelled`` between or inside nodes."""
-    run = repo.get_run(session, run_id=run_id)
+    run = repo.get_run(session, run_id=run_id, owner_id=owner)
     if not runs.cancel(run_id):
         raise ApiError(409, "not_running", f"run {run_id!r} is {run.status}; only a queued or running run can be cancelled")
     return RunPublic(**run_public(run))
@@ -96,6 +97,13 @@ def cancel_run(run_id: str, session: SessionDep, runs: RunsDep) -> RunPublic:
 async def run_events(websocket: WebSocket, run_id: str, runs: RunsDep) -> None:
     """Everything that already happened in the run, then live events until ``run_finished``."""
     await websocket.accept()
+    if websocket.app.state.settings.auth:  # another user's run: as if it did not exist
+        try:
+            await asyncio.to_thread(_owned_run, runs, run_id, get_owner(websocket))
+        except NotFound:
+            await websocket.send_json(error_body("not_found", f"no run with id {run_id!r}"))
+            await websocket.close(code=4404)
+            return
     live = runs.live(run_id)
     if live is None:  # finished before this process started, or long ago: replay the record
         try:
@@ -120,6 +128,11 @@ async def run_events(websocket: WebSocket, run_id: str, runs: RunsDep) -> None:
         await websocket.close(code=1011)
     finally:
         live.unwatch(q)
+
+
+def _owned_run(runs: Any, run_id: str, owner: str | None) -> None:
+    with runs.sessions() as session:
+        repo.get_run(session, run_id=run_id, owner_id=owner)
 
 
 def _stored_events(runs: Any, run_id: str) -> list[dict[str, Any]]:
@@ -150,12 +163,12 @@ class GraphRunResult(BaseModel):
 
 @graph_router.post("/{graph_id}/run", response_model=GraphRunResult,
                    responses={202: {"model": GraphRunResult, "description": "still running after timeout_s"}})
-async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: RunsDep) -> Any:
+async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: RunsDep, owner: OwnerDep) -> Any:
     """Run a saved graph as an API: inputs in, outputs out. Waits up to ``timeout_s``; a run
     still going then answers 202 with its id to poll (``GET /api/runs/{id}``)."""
     def prepare() -> tuple[str, Any, Any]:
         with runs.sessions() as session:
-            graph = repo.get_graph(session, graph_id=graph_id)
+            graph = repo.get_graph(session, graph_id=graph_id, owner_id=owner)
             version = repo.get_version(session, graph_id=graph_id, number=body.version or graph.latest_version)
             return version.id, version.document, version.number
 
@@ -165,7 +178,8 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
         raise ApiError(422, "invalid_graph", f"the saved graph has {len(checked.problems)} problem(s); fix and save it first",
                        checked.report())
     try:
-        run_id = runs.submit(checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id)
+        run_id = runs.submit(checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id,
+                             owner_id=owner)
     except GraphInvalid as exc:
         raise ApiError(422, "invalid_inputs", str(exc), {"problems": [p.to_json() for p in exc.problems]}) from None
     live = runs.live(run_id)

@@ -16,7 +16,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.deps import RegistryDep, SessionDep
+from app.deps import OwnerDep, RegistryDep, SessionDep
 from app.errors import ApiError, error_body
 from app.routes.graphs import graph_detail
 from app.schemas import MAX_INT, GraphDetail
@@ -75,26 +75,33 @@ def share_public(share: Any) -> SharePublic:
 
 
 @router.post("/api/graphs/{graph_id}/shares", response_model=SharePublic, status_code=201)
-def create_share(graph_id: str, body: ShareCreate, session: SessionDep) -> SharePublic:
+def create_share(graph_id: str, body: ShareCreate, session: SessionDep, owner: OwnerDep) -> SharePublic:
     """Make a link (an unguessable 256-bit token) to a graph or one of its versions."""
     expires = utcnow() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     with session.begin():
+        repo.get_graph(session, graph_id=graph_id, owner_id=owner)
         share = repo.create_share(session, graph_id=graph_id, mode=body.mode, version=body.version, expires_at=expires)
         return share_public(share)
 
 
 @router.get("/api/graphs/{graph_id}/shares", response_model=SharesPublic)
-def list_shares(graph_id: str, session: SessionDep) -> SharesPublic:
+def list_shares(graph_id: str, session: SessionDep, owner: OwnerDep) -> SharesPublic:
     """Every link to a graph, revoked and expired ones included."""
-    repo.get_graph(session, graph_id=graph_id)
+    repo.get_graph(session, graph_id=graph_id, include_deleted=True, owner_id=owner)
     shares = [share_public(s) for s in repo.list_shares(session, graph_id=graph_id)]
     return SharesPublic(data=shares, count=len(shares))
 
 
 @router.delete("/api/shares/{token}", status_code=204)
-def revoke_share(token: str, session: SessionDep) -> Response:
+def revoke_share(token: str, session: SessionDep, owner: OwnerDep) -> Response:
     """Stop a link from working, at once and for good."""
     with session.begin():
+        if owner is not None:  # only the owner of the shared graph may revoke its links
+            share = repo.get_share(session, token=token)
+            try:
+                repo.get_graph(session, graph_id=share.graph_id, include_deleted=True, owner_id=owner)
+            except NotFound:
+                raise NotFound("share", token) from None
         repo.revoke_share(session, token=token)
     return Response(status_code=204)
 
@@ -110,7 +117,7 @@ def read_share(token: str, session: SessionDep) -> SharedGraph:
 
 
 @router.post("/api/shares/{token}/fork", response_model=GraphDetail, status_code=201)
-def fork_share(token: str, session: SessionDep, registry: RegistryDep) -> GraphDetail:
+def fork_share(token: str, session: SessionDep, registry: RegistryDep, owner: OwnerDep) -> GraphDetail:
     """Copy a fork link's graph into one's own graphs, as a new graph."""
     with session.begin():
         share, graph, version = repo.resolve_share(session, token=token)
@@ -118,7 +125,8 @@ def fork_share(token: str, session: SessionDep, registry: RegistryDep) -> GraphD
             raise ApiError(403, "forbidden", f"this link is a {share.mode} link; only fork links can be copied")
         document = {**version.document, "name": f"{graph.name} (copy)"}
         new, first = repo.create_graph(session, name=document["name"], description=graph.description,
-                                       document=document, message=f"forked from a shared link (version {version.number})")
+                                       document=document, message=f"forked from a shared link (version {version.number})",
+                                       owner_id=owner)
         return graph_detail(new, first, None, registry)
 
 

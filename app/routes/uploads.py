@@ -72,7 +72,7 @@ def sniff(head: bytes, filename: str) -> tuple[str, str]:
 async def create_upload(request: Request, settings: SettingsDep,
                         filename: str = Query("upload", max_length=255, description="the file's name, for its type and display")) -> UploadPublic:
     """Store an uploaded file (the request body) and return the path nodes can read."""
-    folder = settings.data_dir / "uploads"
+    folder = settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True)
     limit = settings.max_upload_bytes
     digest, size, head = hashlib.sha256(), 0, b""

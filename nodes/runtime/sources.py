@@ -107,6 +107,9 @@ def resolve_model(name: str, kind: str) -> ModelSource:
         return ModelSource(entry.name, path, kind=kind, package=entry.package)
     path = Path(name).expanduser()
     if path.exists():
+        from nodes.runtime.paths import check_allowed
+
+        check_allowed(path, f"{kind} model folder")
         return ModelSource(name, path.resolve(), kind=kind)
     if name.count("/") == 1 and not name.startswith(("/", ".", "~")):
         return _hub(name, kind)

@@ -112,3 +112,24 @@ def test_splitter_by_tokens_counts_the_embedders_tokens():
 def test_overlap_not_smaller_than_size_is_refused():
     with pytest.raises(NodeError, match="overlap"):
         TextSplitter().run(ctx(), documents=[{"text": "x"}], size=10, overlap=10, unit="characters", model="")
+
+
+def test_the_file_fence_refuses_paths_outside_its_roots_even_through_links(tmp_path, monkeypatch):
+    import pytest
+
+    from nodes.api import NodeError
+    from nodes.runtime.paths import resolve_path
+
+    inside, outside = tmp_path / "uploads", tmp_path / "private"
+    inside.mkdir(), outside.mkdir()
+    (inside / "ok.txt").write_text("fine")
+    (outside / "secret.txt").write_text("no")
+    (inside / "link.txt").symlink_to(outside / "secret.txt")
+    (inside / "dir").symlink_to(outside)
+    monkeypatch.setenv("GENAISYS_FILE_ROOTS", str(inside))
+    assert resolve_path(str(inside / "ok.txt")) == (inside / "ok.txt").resolve()
+    for escape in (outside / "secret.txt", inside / "link.txt", inside / "dir", inside / ".." / "private" / "secret.txt"):
+        with pytest.raises(NodeError, match="outside the folders this server lets graphs read"):
+            resolve_path(str(escape))
+    monkeypatch.setenv("GENAISYS_FILE_ROOTS", "")  # unfenced: a local single-user server reads anything
+    assert resolve_path(str(outside / "secret.txt")).read_text() == "no"
