@@ -72,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("file", type=Path)
     imp.add_argument("--data-dir", type=Path, default=None, help="the studio's data directory (default ~/.genaisys)")
     imp.add_argument("--json", action="store_true", help="print the import report as JSON")
+    imp.add_argument("--owner", default=None, metavar="USER", help="whose graph it becomes (required once the studio has users)")
     imp.set_defaults(func=cmd_import)
 
     nodes = sub.add_parser("nodes", help="list the installed node types")
@@ -167,6 +168,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     from app.routes.exchange import import_document
     from app.settings import Settings
     from nodes.registry import default_registry
+    from storage import repo
+    from storage.errors import NotFound
 
     document = read_document(args.file)
     if not isinstance(document, dict):
@@ -177,9 +180,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     engine, sessions = open_database(settings)
     try:
         with sessions() as session, session.begin():
-            report = import_document(session, default_registry(), document, f"imported from {args.file.name}")
+            owner = None
+            if args.owner:
+                owner = repo.get_user(session, name=args.owner).id
+            elif repo.list_users(session):
+                raise CliError("this studio has users: say whose graph it becomes with --owner USER", EXIT_INVALID)
+            report = import_document(session, default_registry(), document, f"imported from {args.file.name}",
+                                     owner_id=owner)
     except ApiError as exc:
         raise CliError(f"{args.file}: {exc.message}", EXIT_INVALID) from None
+    except NotFound as exc:
+        raise CliError(str(exc), EXIT_INVALID) from None
     finally:
         engine.dispose()
     if args.json:

@@ -267,3 +267,14 @@ def test_without_auth_nothing_asks_for_a_user_and_cors_stays_closed(tmp_path: Pa
                 assert not any(h.startswith("access-control-") for h in r.headers), r.headers
     finally:
         srv.stop()
+
+
+def test_cli_import_into_a_studio_with_users_names_the_owner(auth_server: Server, users: dict[str, str]) -> None:
+    example = ROOT / "examples" / "prompt_builder.json"
+    cli = [sys.executable, "-m", "app.cli", "import", str(example), "--data-dir", str(auth_server.data_dir)]
+    refused = subprocess.run(cli, capture_output=True, text=True, cwd=ROOT)
+    assert refused.returncode == 1 and "--owner USER" in refused.stderr and "Traceback" not in refused.stderr
+    done = subprocess.run([*cli, "--owner", "bob", "--json"], capture_output=True, text=True, cwd=ROOT, check=True)
+    gid = json.loads(done.stdout)["graph"]["id"]
+    assert client(auth_server, users["bob"]).get(f"/api/graphs/{gid}").status_code == 200
+    assert client(auth_server, users["alice"]).get(f"/api/graphs/{gid}").status_code == 404
