@@ -10,5 +10,5 @@ export default defineConfig({
   base: "/",
   build: { outDir: "dist", sourcemap: false, chunkSizeWarningLimit: 1200 },
   server: { proxy: { "/api": { target: api, ws: true } } },
-  test: { environment: "node", include: ["test/**/*.test.ts"] },
+  test: { environment: "node", include: ["test/**/*.test.{ts,tsx}"] },
 });

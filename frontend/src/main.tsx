@@ -1,17 +1,16 @@
-/** Start-up: load the catalog, wire the validator to graph edits, open the graph named in
- * the address (or an empty one), and warn before leaving with unsaved changes. A share
- * link's page (`/s/{token}`) opens the shared graph read-only instead. */
+/** Start-up: wire the validator to graph edits, warn before leaving with unsaved changes, and
+ * `start` (graph/session): sign in first on a server in auth mode, then load the catalog and
+ * open the graph named in the address (or an empty one). A share link's page (`/s/{token}`)
+ * opens the shared graph read-only instead, without asking anyone to sign in. */
 
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import "@xyflow/react/dist/style.css";
 import "./styles.css";
 import { App } from "./App";
-import { locationGraph, openGraph } from "./graph/files";
-import { enterShare, openShare } from "./graph/sharing";
+import { start } from "./graph/session";
 import { installTypeColors, useCatalog } from "./stores/catalogStore";
-import { isDirty, resetGraph, useGraph } from "./stores/graphStore";
-import { parseShareToken } from "./stores/shareStore";
+import { isDirty, useGraph } from "./stores/graphStore";
 import { useValidation } from "./stores/validationStore";
 
 useGraph.subscribe((s, prev) => {
@@ -36,16 +35,6 @@ window.addEventListener("beforeunload", (e) => {
   dirty: () => isDirty(useGraph.getState()),
   readOnly: () => useGraph.getState().readOnly,
 };
-
-async function start(): Promise<void> {
-  const token = parseShareToken(location.pathname);
-  if (token) enterShare(token); // before the first call: every call carries the token
-  await useCatalog.getState().load();
-  if (useCatalog.getState().status !== "ready") return;
-  if (token) return openShare(token);
-  const id = locationGraph();
-  if (!id || !(await openGraph(id, false))) resetGraph();
-}
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

@@ -72,3 +72,16 @@ describe("python", () => {
     expect(runUrl("https://x.example//", "id")).toBe("https://x.example/api/graphs/id/run");
   });
 });
+
+describe("auth mode", () => {
+  it("adds the bearer header read from GENAISYS_TOKEN, and nothing without auth", () => {
+    const curl = curlSnippet("http://h:1", "g1", { a: 1 }, true);
+    expect(curl).toContain(`-H "Authorization: Bearer $GENAISYS_TOKEN"`);
+    expect(curlSnippet("http://h:1", "g1", { a: 1 })).not.toContain("Authorization");
+    const py = pythonSnippet("http://h:1", "g1", { a: 1 }, true);
+    expect(py).toContain(`HEADERS = {"Authorization": f"Bearer {os.environ['GENAISYS_TOKEN']}"}`);
+    expect(py.match(/headers=HEADERS/g)).toHaveLength(2); // the run and every poll
+    expect(py.startsWith("import os\nimport time")).toBe(true);
+    expect(pythonSnippet("http://h:1", "g1", { a: 1 })).not.toMatch(/HEADERS|import os/);
+  });
+});

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import httpx
@@ -42,10 +42,12 @@ def free_port() -> int:
 
 
 class Studio:
-    """A `genaisys serve` process with its own data directory."""
+    """A `genaisys serve` process with its own data directory (``serve_args``: more of the
+    command line, e.g. ``["--auth"]``)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, serve_args: Sequence[str] = ()) -> None:
         self.data_dir = data_dir
+        self.serve_args = list(serve_args)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "server.log"
@@ -56,7 +58,8 @@ class Studio:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir)],
+                [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+                 *self.serve_args],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT,
             )
         deadline = time.monotonic() + 60

@@ -1,8 +1,12 @@
 /** Thin typed calls to the HTTP API. Errors come back as `ApiError` carrying the server's
  * `{"error": {"code", "message", "details"}}`, so callers can branch on `code`.
- * On a share link (`/s/{token}`) every call carries `X-Share-Token`. */
+ * On a share link (`/s/{token}`) every call carries `X-Share-Token`. In auth mode the session
+ * is an HttpOnly cookie the browser sends by itself (fetch's default same-origin credentials,
+ * <img>/<audio> and the run websockets too); a 401 that means "no valid session" is reported to
+ * the handler set with `onAuthRequired` (the sign-in dialog) before it is thrown. */
 
 import type {
+  AuthMe,
   CatalogResponse,
   GraphDetail,
   GraphDocument,
@@ -39,13 +43,32 @@ export function setShareToken(token: string | null): void {
   shareToken = token;
 }
 
-/** The headers every call carries. */
-export function baseHeaders(): Record<string, string> {
-  return shareToken ? { Accept: "application/json", [SHARE_HEADER]: shareToken } : { Accept: "application/json" };
+/** The headers every call carries (`share: false`: not the share token, for signing in and
+ * out, which are the visitor's own business: a link only reads). */
+export function baseHeaders(share = true): Record<string, string> {
+  return shareToken && share ? { Accept: "application/json", [SHARE_HEADER]: shareToken } : { Accept: "application/json" };
 }
 
-async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-  const init: RequestInit = { method, headers: baseHeaders() };
+/** The code of a 401 for a call without a session. */
+export const AUTH_REQUIRED = "auth_required";
+/** The code of a 401 for a token the server does not know (wrong, or revoked since). */
+export const INVALID_TOKEN = "invalid_token";
+let authRequired: ((path: string) => void) | null = null;
+
+/** Does this error mean "sign in (again)"? A 401 `auth_required`, or `invalid_token` for any call
+ * but the sign-in itself (where it means a wrong token): the session cookie's token was revoked. */
+export function needsSignIn(err: unknown, path = ""): boolean {
+  if (!(err instanceof ApiError) || err.status !== 401) return false;
+  return err.code === AUTH_REQUIRED || (err.code === INVALID_TOKEN && !path.startsWith("/api/auth/"));
+}
+
+/** Call `handler` whenever a call answers a 401 that `needsSignIn` (null: stop). */
+export function onAuthRequired(handler: ((path: string) => void) | null): void {
+  authRequired = handler;
+}
+
+async function call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal, share = true): Promise<T> {
+  const init: RequestInit = { method, headers: baseHeaders(share) };
   if (signal) init.signal = signal;
   if (body instanceof Blob) {
     init.body = body; // a file upload: the bytes themselves are the body
@@ -69,8 +92,10 @@ async function call<T>(method: string, path: string, body?: unknown, signal?: Ab
     data = null;
   }
   if (!res.ok) {
-    const err = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
-    throw new ApiError(res.status, err?.code ?? "http_error", err?.message ?? `${method} ${path}: HTTP ${res.status}`, err?.details ?? null);
+    const body = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    const err = new ApiError(res.status, body?.code ?? "http_error", body?.message ?? `${method} ${path}: HTTP ${res.status}`, body?.details ?? null);
+    if (needsSignIn(err, path)) authRequired?.(path);
+    throw err;
   }
   return data as T;
 }
@@ -83,6 +108,10 @@ const q = (params: Record<string, string | number | undefined | null>): string =
 };
 
 export const api = {
+  me: () => call<AuthMe>("GET", "/api/auth/me"),
+  login: (token: string) => call<AuthMe>("POST", "/api/auth/login", { token }, undefined, false),
+  logout: () => call<void>("POST", "/api/auth/logout", undefined, undefined, false),
+
   catalog: () => call<CatalogResponse>("GET", "/api/nodes"),
   validate: (document: GraphDocument, signal?: AbortSignal) => call<ValidationReport>("POST", "/api/validate", document, signal),
 

@@ -254,3 +254,16 @@ export interface SharedGraph {
   document: GraphDocument | null;
   demo_url: string | null;
 }
+
+/** A signed-in account (`genaisys users add NAME` makes one, with its API token). */
+export interface User {
+  id: string;
+  name: string;
+}
+
+/** `GET /api/auth/me` and `POST /api/auth/login`: is the server in auth mode, and who is
+ * signed in (null: nobody, or auth off). */
+export interface AuthMe {
+  auth: boolean;
+  user: User | null;
+}

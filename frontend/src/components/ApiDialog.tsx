@@ -2,7 +2,8 @@
  * ready-to-copy curl command and Python snippet. */
 
 import { useMemo, useState } from "react";
-import { curlSnippet, exampleInputs, pythonSnippet } from "../graph/snippets";
+import { TOKEN_VAR, curlSnippet, exampleInputs, pythonSnippet } from "../graph/snippets";
+import { useAuth } from "../stores/authStore";
 import { useCatalog } from "../stores/catalogStore";
 import { isDirty, useGraph } from "../stores/graphStore";
 import { CopyButton } from "./CopyButton";
@@ -17,10 +18,11 @@ export function ApiDialog() {
   const revision = useGraph((s) => s.revision);
   const byType = useCatalog((s) => s.byType);
   const [lang, setLang] = useState<Lang>("curl");
+  const auth = useAuth((s) => s.status === "signed-in");
   // the document changes exactly when the revision does
   const inputs = useMemo(() => exampleInputs(useGraph.getState().document(), byType), [revision, byType]);
   if (!graphId) return <Modal title="API"><p>Save the graph first: the API runs a saved graph.</p></Modal>;
-  const code = lang === "curl" ? curlSnippet(location.origin, graphId, inputs) : pythonSnippet(location.origin, graphId, inputs);
+  const code = lang === "curl" ? curlSnippet(location.origin, graphId, inputs, auth) : pythonSnippet(location.origin, graphId, inputs, auth);
   const ids = Object.keys(inputs);
   return (
     <Modal title="Run this graph from a program" wide>
@@ -29,6 +31,11 @@ export function ApiDialog() {
         {ids.length ? <>the io inputs <b>{ids.join(", ")}</b> set from <code>inputs</code></> : "its saved values (it has no io input nodes)"};
         it answers with the outputs, or 202 and the run id to poll if it takes longer than <code>timeout_s</code>.
       </p>
+      {auth && (
+        <p className="muted">
+          This server requires an API token: set <code>{TOKEN_VAR}</code> to yours (<code>genaisys users add NAME</code> makes one).
+        </p>
+      )}
       {dirty && <p className="note">Unsaved edits are not what the API runs: save first. The example inputs are the canvas's current values.</p>}
       <nav className="tabs snippet-tabs" role="tablist">
         {(["curl", "python"] as const).map((l) => (

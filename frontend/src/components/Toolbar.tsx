@@ -1,4 +1,5 @@
-/** The top bar: file actions (import, export, share, API too), the graph's name, undo/redo, layout, and Run / Cancel. */
+/** The top bar: file actions (import, export, share, API too), the graph's name, undo/redo, layout, Run / Cancel, and
+ * (a server in auth mode) who is signed in, with "Sign out". */
 
 import { useReactFlow, useStoreApi } from "@xyflow/react";
 import { fitGraph } from "../canvas/fit";
@@ -6,11 +7,13 @@ import type { StudioEdge, StudioNode } from "../graph/document";
 import { autoLayout } from "../graph/editing";
 import { newGraph } from "../graph/files";
 import { cancelRun, startRun } from "../graph/runner";
+import { signOut } from "../graph/session";
 import { isDirty, useGraph } from "../stores/graphStore";
 import { isActive, useRun } from "../stores/runStore";
 import { useUi } from "../stores/uiStore";
 import { useValidation } from "../stores/validationStore";
 import { ExchangeButtons } from "./ExchangeButtons";
+import { Account } from "./SignInDialog";
 
 function RunControls() {
   const phase = useRun((s) => s.phase);
@@ -73,6 +76,7 @@ export function Toolbar() {
       <ValidityDot />
       <div className="spacer" />
       <RunControls />
+      <Account onSignOut={() => void signOut()} />
       <button type="button" className="btn icon" onClick={() => ui().togglePanel()} title="Show or hide the side panel" aria-label="Toggle panel">☰</button>
     </header>
   );

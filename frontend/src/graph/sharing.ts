@@ -1,7 +1,9 @@
 /** A share link's page (`/s/{token}`): open the shared graph read-only, every call carrying
- * the token; for a fork link, copy it into one's own graphs and go there. */
+ * the token; for a fork link, copy it into one's own graphs and go there (on a server in auth
+ * mode, signing in first when asked, then copying). */
 
-import { ApiError, api, setShareToken } from "../api/client";
+import { ApiError, api, needsSignIn, setShareToken } from "../api/client";
+import { useAuth } from "../stores/authStore";
 import { useGraph } from "../stores/graphStore";
 import { useShare } from "../stores/shareStore";
 import { toast } from "../stores/toastStore";
@@ -38,6 +40,8 @@ export async function openShare(token: string): Promise<void> {
 /** Where a copy opens: the studio, with the new graph in the address. */
 export const forkedLocation = (graphId: string): string => `/#graph=${encodeURIComponent(graphId)}`;
 
+export const FORK_SIGN_IN = "Sign in to copy this graph into your own graphs.";
+
 export async function forkShared(): Promise<void> {
   const { token } = useShare.getState();
   if (!token) return;
@@ -46,6 +50,11 @@ export async function forkShared(): Promise<void> {
     toast.success(`Copied "${copy.name}" into your graphs`);
     location.assign(forkedLocation(copy.id));
   } catch (err) {
+    if (needsSignIn(err)) {
+      // viewing needs no account, a copy does: sign in (or not), then copy
+      useAuth.getState().require({ reason: FORK_SIGN_IN, then: () => void forkShared(), dismissable: true });
+      return;
+    }
     toast.error(`Could not copy: ${(err as Error).message}`);
   }
 }

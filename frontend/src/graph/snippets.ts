@@ -27,10 +27,15 @@ export function shellQuote(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-export function curlSnippet(origin: string, graphId: string, inputs: Record<string, unknown>): string {
+/** On a server started with `--auth`, the snippets read the caller's API token from the
+ * `GENAISYS_TOKEN` environment variable (never pasted into the code). */
+export const TOKEN_VAR = "GENAISYS_TOKEN";
+
+export function curlSnippet(origin: string, graphId: string, inputs: Record<string, unknown>, auth = false): string {
   const body = JSON.stringify({ inputs, timeout_s: RUN_TIMEOUT_S }, null, 2);
   return [
     `curl -sS -X POST ${shellQuote(runUrl(origin, graphId))} \\`,
+    ...(auth ? [`  -H "Authorization: Bearer $${TOKEN_VAR}" \\`] : []),
     `  -H 'Content-Type: application/json' \\`,
     `  -d ${shellQuote(body)}`,
   ].join("\n");
@@ -57,26 +62,29 @@ export function pythonLiteral(value: unknown, indent = 0): string {
   return JSON.stringify(String(value));
 }
 
-export function pythonSnippet(origin: string, graphId: string, inputs: Record<string, unknown>): string {
+export function pythonSnippet(origin: string, graphId: string, inputs: Record<string, unknown>, auth = false): string {
   const base = origin.replace(/\/+$/, "");
-  return `import time
+  const imports = auth ? "import os\nimport time" : "import time";
+  const headers = auth ? `\nHEADERS = {"Authorization": f"Bearer {os.environ['${TOKEN_VAR}']}"}` : "";
+  const h = auth ? ", headers=HEADERS" : "";
+  return `${imports}
 
 import httpx
 
-BASE = ${JSON.stringify(base)}
+BASE = ${JSON.stringify(base)}${headers}
 inputs = ${pythonLiteral(inputs)}
 
 response = httpx.post(
     f"{BASE}/api/graphs/${encodeURIComponent(graphId)}/run",
     json={"inputs": inputs, "timeout_s": ${RUN_TIMEOUT_S}},
-    timeout=${RUN_TIMEOUT_S + 30},
+    timeout=${RUN_TIMEOUT_S + 30},${auth ? "\n    headers=HEADERS," : ""}
 )
 response.raise_for_status()
 result = response.json()
 run_id = result["run_id"]
 while result["status"] in ("queued", "running"):  # 202: still running, poll the run
     time.sleep(1)
-    result = httpx.get(f"{BASE}/api/runs/{run_id}").json()
+    result = httpx.get(f"{BASE}/api/runs/{run_id}"${h}).json()
 print(result["status"], result["outputs"])
 `;
 }
