@@ -5,8 +5,10 @@ the validator knows ``Embedding[384]`` before anything runs."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
@@ -79,8 +81,21 @@ def embed(items: list[str], tokenizer: Any, encoder: Any, device: str, max_lengt
     return out
 
 
+_DIMENSIONS: dict[str, tuple[Path, int, int | None]] = {}
+
+
 def embedding_dimension(model: str) -> int | None:
-    """The vector size from the model's config.json, without loading the model."""
+    """The vector size from the model's config.json, without loading the model; remembered
+    per model while its config file is unchanged (validation asks on every run)."""
+    known = _DIMENSIONS.get(model)
+    if known is not None:
+        with contextlib.suppress(OSError):
+            if known[0].stat().st_mtime_ns == known[1]:
+                return known[2]
+    return _read_dimension(model)
+
+
+def _read_dimension(model: str) -> int | None:
     try:
         source = resolve_model(model, "text-embedder")
     except NodeError:
@@ -93,4 +108,7 @@ def embedding_dimension(model: str) -> int | None:
     except (OSError, ValueError):
         return None
     dim = data.get("hidden_size") or data.get("d_model") or data.get("dim")
-    return int(dim) if isinstance(dim, int) else None
+    found = int(dim) if isinstance(dim, int) else None
+    with contextlib.suppress(OSError):
+        _DIMENSIONS[model] = (config, config.stat().st_mtime_ns, found)
+    return found

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -242,14 +243,24 @@ def image_size(model: DiffusionModel, width: int, height: int) -> tuple[int, int
     return width, height
 
 
-def step_callback(ctx: Context, steps: int, *, preview_every: int | None = None) -> Callable[..., dict[str, Any]]:
-    """A ``callback_on_step_end`` that reports each step, with a small preview every few
-    steps and at the last; ``ctx.progress`` raises NodeCancelled to stop the pipeline."""
-    every = preview_every or max(1, steps // 8)
+PREVIEW_INTERVAL_S = 0.25
+"""Previews are for eyes: at most about four a second (plus the first and last step), so a
+fast GPU spends its time denoising, not drawing and syncing; a slow step gets one each."""
+
+
+def step_callback(ctx: Context, steps: int, *, interval_s: float = PREVIEW_INTERVAL_S) -> Callable[..., dict[str, Any]]:
+    """A ``callback_on_step_end`` that reports each step, with a small preview on the first
+    and last step and in between at most one per ``interval_s``; ``ctx.progress`` raises
+    NodeCancelled to stop the pipeline."""
+    last = -float("inf")
 
     def callback(pipe: Any, i: int, t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        nonlocal last
         done = i + 1
-        preview = latent_preview(kwargs["latents"]) if done % every == 0 or done == steps else None
+        now = time.monotonic()
+        preview = None
+        if done == 1 or done == steps or now - last >= interval_s:
+            preview, last = latent_preview(kwargs["latents"]), now
         ctx.progress(done / steps, f"step {done}/{steps}", preview=preview)
         return kwargs
 

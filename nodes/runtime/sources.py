@@ -84,11 +84,17 @@ def _entry(name: str) -> CatalogEntry | None:
 def package_path(entry: CatalogEntry) -> Path | None:
     """The shipped file or folder, found without importing the package (some of them fail
     to import without extras we do not install)."""
-    spec = importlib.util.find_spec(entry.module)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(next(iter(spec.submodule_search_locations))) / entry.relpath
+    folder = _PACKAGE_FOLDERS.get(entry.module)
+    if folder is None:  # looked up once found (a package installed later is found then)
+        spec = importlib.util.find_spec(entry.module)
+        if spec is None or not spec.submodule_search_locations:
+            return None
+        folder = _PACKAGE_FOLDERS[entry.module] = Path(next(iter(spec.submodule_search_locations)))
+    path = folder / entry.relpath
     return path if path.exists() else None
+
+
+_PACKAGE_FOLDERS: dict[str, Path] = {}
 
 
 def resolve_model(name: str, kind: str) -> ModelSource:

@@ -147,7 +147,9 @@ def test_denoiser_reports_each_step_with_a_preview_and_stops_on_cancel(registry:
     run(registry, decomposed(5), on_event=events.append)
     steps = [e.data for e in events if e.type == "node_progress" and e.node_id == "den" and e.data.get("message", "").startswith("step")]
     assert [s["fraction"] for s in steps] == [0.25, 0.5, 0.75, 1.0]
-    assert all(s["preview"].mode == "RGB" and min(s["preview"].size) >= 32 for s in steps)
+    previews = [s["preview"] for s in steps if s.get("preview") is not None]
+    assert steps[0].get("preview") is not None and steps[-1].get("preview") is not None  # first and last: always
+    assert all(p.mode == "RGB" and min(p.size) >= 32 for p in previews)
 
     cancel = CancelToken()
 
@@ -188,3 +190,28 @@ def test_image_loader_reads_a_file_as_rgb(registry: Registry, tmp_path: Path) ->
                    [("f", "file", "load", "file"), ("load", "image", "out", "value")])
     image = run(registry, document).outputs["out"]
     assert image.mode == "RGB" and image.size == (10, 6)
+
+
+def test_previews_are_throttled_to_a_few_a_second_but_every_step_is_reported() -> None:
+    import torch
+
+    from nodes.runtime.diffusion_loader import step_callback
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.calls: list[tuple[float, bool]] = []
+
+        def progress(self, fraction: float, message: str = "", preview: Any = None) -> None:
+            self.calls.append((fraction, preview is not None))
+
+    fast = Recorder()
+    callback = step_callback(fast, 50, interval_s=60)  # 50 quick steps
+    for i in range(50):
+        callback(None, i, None, {"latents": torch.zeros(1, 4, 8, 8)})
+    assert [f for f, _ in fast.calls] == [(i + 1) / 50 for i in range(50)]
+    assert [i for i, (_, p) in enumerate(fast.calls) if p] == [0, 49]  # only first and last drawn
+    slow = Recorder()
+    callback = step_callback(slow, 3, interval_s=0)  # steps slower than the interval: each one
+    for i in range(3):
+        callback(None, i, None, {"latents": torch.zeros(1, 4, 8, 8)})
+    assert all(p for _, p in slow.calls)
