@@ -144,11 +144,20 @@ _IDENTITY_CACHE: dict[tuple[str, int, float], str] = {}
 _IDENTITY_LOCK = threading.Lock()
 
 
+_WEIGHT_FILES: dict[tuple[str, int], list[Path]] = {}
+
+
 def identity_of(name: str, path: Path, **extra: Any) -> dict[str, Any]:
     """Name plus a sha256 of the weights file(s), remembered by path, size and time."""
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".gguf", ".pt", ".onnx")
-    )
+    if path.is_file():
+        files = [path]
+    else:  # the folder's listing is remembered until the folder changes (every run asks)
+        listing = (str(path), path.stat().st_mtime_ns)
+        files = _WEIGHT_FILES.get(listing) or []
+        if not files:
+            files = _WEIGHT_FILES[listing] = sorted(
+                p for p in path.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".gguf", ".pt", ".onnx")
+            )
     digest = hashlib.sha256()
     for f in files:
         st = f.stat()
