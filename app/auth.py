@@ -54,9 +54,8 @@ def is_public(method: str, path: str) -> bool:
     return False
 
 
-def credentials(scope: Scope) -> tuple[str | None, bool]:
+def credentials(headers: dict[bytes, bytes]) -> tuple[str | None, bool]:
     """(token, from_cookie): the bearer token, else the session cookie's, else None."""
-    headers = dict(scope.get("headers") or [])
     auth = headers.get(b"authorization", b"").decode("latin-1")
     if auth[:7].lower() == "bearer ":
         return auth[7:].strip() or None, False
@@ -72,9 +71,8 @@ def credentials(scope: Scope) -> tuple[str | None, bool]:
     return None, False
 
 
-def same_origin(scope: Scope) -> bool:
+def same_origin(scope: Scope, headers: dict[bytes, bytes]) -> bool:
     """The request's Origin is this server (scheme and host as the request reached it)."""
-    headers = dict(scope.get("headers") or [])
     origin = headers.get(b"origin", b"").decode("latin-1")
     host = headers.get(b"host", b"").decode("latin-1")
     scheme = {"ws": "http", "wss": "https"}.get(scope.get("scheme", "http"), scope.get("scheme", "http"))
@@ -114,15 +112,16 @@ class AuthGate:
         sessions = scope["app"].state.sessions
         method = "WEBSOCKET" if scope["type"] == "websocket" else scope["method"]
         path = scope["path"]
-        token, from_cookie = credentials(scope)
+        headers = dict(scope.get("headers") or [])
+        token, from_cookie = credentials(headers)
         user = await asyncio.to_thread(lookup, sessions, token) if token else None
-        if user is not None and from_cookie and method not in _SAFE_METHODS and not same_origin(scope):
+        if user is not None and from_cookie and method not in _SAFE_METHODS and not same_origin(scope, headers):
             await _refuse(scope, send, 403, "cross_origin",
                           "this request came from another site with your session cookie; it was refused")
             return
         scope.setdefault("state", {})["user"] = user
         if user is None and not is_public(method, path):
-            share = dict(scope.get("headers") or []).get(SHARE_HEADER)
+            share = headers.get(SHARE_HEADER)
             if not ((method, path) in _SHARE_PAGE_CALLS and share
                     and await asyncio.to_thread(valid_share, sessions, share.decode("latin-1"))):
                 if token:

@@ -9,6 +9,7 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection as Request
 
+from app.errors import ApiError
 from app.runs import RunManager
 from app.settings import Settings
 from nodes.registry import Registry
@@ -22,8 +23,6 @@ def get_owner(request: Request) -> str | None:
         return None
     user = getattr(request.state, "user", None)
     if user is None:
-        from app.errors import ApiError
-
         raise ApiError(401, "auth_required", "sign in first: this server requires an API token")
     return user.id
 

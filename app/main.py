@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine, sessions, new_database = open_database(settings, report_new=True)
+        engine, sessions = open_database(settings)
         with sessions() as session, session.begin():
             interrupted = repo.mark_interrupted(session)
             if interrupted:
@@ -111,9 +111,9 @@ def fence_files(settings: Settings) -> None:
         os.environ["GENAISYS_FILE_ROOTS"] = roots
 
 
-def open_database(settings: Settings, report_new: bool = False) -> Any:
-    """The engine and session factory of the settings' database, migrated to head (and,
-    with ``report_new``, whether it was brand new). A brand-new database gets the examples."""
+def open_database(settings: Settings) -> Any:
+    """The engine and session factory of the settings' database, migrated to head. A
+    brand-new database gets the examples."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
     new_database = current_revision(engine) is None
@@ -122,7 +122,7 @@ def open_database(settings: Settings, report_new: bool = False) -> Any:
     if new_database and settings.seed_examples:  # whoever opens it first: the server, or `users add`
         with sessions() as session, session.begin():
             seed_examples(session)
-    return (engine, sessions, new_database) if report_new else (engine, sessions)
+    return engine, sessions
 
 
 def seed_examples(session: Session) -> int:

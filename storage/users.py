@@ -13,7 +13,7 @@ import hashlib
 import re
 import secrets
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,9 +76,8 @@ def get_user(session: Session, *, name: str) -> User:
 def list_users(session: Session) -> list[tuple[User, int]]:
     """Every user, oldest first, with how many live (unrevoked) tokens each has."""
     users = list(session.scalars(select(User).order_by(User.created_at, User.name)))
-    counts: dict[str, int] = {}
-    for user_id in session.scalars(select(ApiToken.user_id).where(ApiToken.revoked_at.is_(None))):
-        counts[user_id] = counts.get(user_id, 0) + 1
+    counts = dict(session.execute(select(ApiToken.user_id, func.count()).where(ApiToken.revoked_at.is_(None))
+                                  .group_by(ApiToken.user_id)).tuples().all())
     return [(u, counts.get(u.id, 0)) for u in users]
 
 
@@ -89,12 +88,18 @@ def revoke_tokens(session: Session, *, user: User) -> int:
     return result.rowcount or 0
 
 
-def user_for_token(session: Session, *, token: str) -> User | None:
-    """The user a live token belongs to, or None (unknown or revoked token)."""
+def user_for_token(session: Session, *, token: str, touch: bool = False) -> User | None:
+    """The user a live token belongs to, or None (unknown or revoked token); ``touch``
+    records the use in ``last_used_at`` (at sign-in, not on every request)."""
     if not token or len(token) > 200:
         return None
     row = session.execute(
         select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     ).first()
-    return None if row is None else row[0]
+    if row is None:
+        return None
+    if touch:
+        row[1].last_used_at = utcnow()
+        session.flush()
+    return row[0]

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
-from app.auth import COOKIE, lookup
+from app.auth import COOKIE, AuthUser
 from app.deps import SessionDep, SettingsDep
 from app.errors import ApiError
-from storage.models import ApiToken
-from storage.sqltypes import utcnow
-from storage.users import hash_token
+from storage import repo
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 SESSION_DAYS = 30
@@ -48,13 +45,11 @@ def login(body: Login, request: Request, response: Response, session: SessionDep
     """Check a token and keep it in an HttpOnly, SameSite=Strict cookie for the canvas."""
     if not settings.auth:
         raise ApiError(409, "auth_off", "this server was started without --auth: there is nothing to sign in to")
-    user = lookup(request.app.state.sessions, body.token)
+    with session.begin():
+        found = repo.user_for_token(session, token=body.token, touch=True)
+        user = None if found is None else AuthUser(found.id, found.name)
     if user is None:
         raise ApiError(401, "invalid_token", "this API token is unknown or was revoked; ask the server's admin for a new one")
-    with session.begin():
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(body.token)))
-        if row is not None:
-            row.last_used_at = utcnow()
     response.set_cookie(COOKIE, body.token, max_age=SESSION_DAYS * 86400, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
     request.state.user = user

@@ -153,8 +153,8 @@ def identity_of(name: str, path: Path, **extra: Any) -> dict[str, Any]:
         files = [path]
     else:  # the folder's listing is remembered until the folder changes (every run asks)
         listing = (str(path), path.stat().st_mtime_ns)
-        files = _WEIGHT_FILES.get(listing) or []
-        if not files:
+        files = _WEIGHT_FILES.get(listing)
+        if files is None:
             files = _WEIGHT_FILES[listing] = sorted(
                 p for p in path.rglob("*") if p.is_file() and p.suffix in (".safetensors", ".bin", ".gguf", ".pt", ".onnx")
             )

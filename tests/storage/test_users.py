@@ -63,3 +63,15 @@ def test_the_first_user_takes_over_what_had_no_owner_and_later_users_do_not(sess
     assert repo.list_graphs(session, owner_id=alice.id)[1] == 1
     with pytest.raises(NotFound):
         repo.get_graph(session, graph_id=old.id, owner_id="someone-else")
+
+
+def test_signing_in_records_when_a_token_was_last_used_and_plain_requests_do_not(session: Session) -> None:
+    with session.begin():
+        _, token = repo.create_user(session, name="alice")
+    with session.begin():
+        repo.user_for_token(session, token=token)
+    assert session.scalars(select(ApiToken)).one().last_used_at is None
+    session.rollback()  # end the read
+    with session.begin():
+        repo.user_for_token(session, token=token, touch=True)
+    assert session.scalars(select(ApiToken)).one().last_used_at is not None
