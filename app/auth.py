@@ -17,7 +17,6 @@ user's graph or run answers 404, exactly like one that does not exist.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -25,7 +24,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import error_body
+from app.errors import refuse
 
 COOKIE = "genaisys_session"
 SHARE_HEADER = b"x-share-token"
@@ -33,6 +32,7 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _SHARE_READ = re.compile(r"^/api/shares/[A-Za-z0-9_-]{1,64}$")
 _OPEN_API = frozenset({"/api/health", "/api/auth/me", "/api/auth/login", "/api/auth/logout"})
 _SHARE_PAGE_CALLS = frozenset({("GET", "/api/nodes"), ("POST", "/api/validate")})
+_CHALLENGE = ((b"www-authenticate", b'Bearer realm="genaisys"'),)
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,8 @@ class AuthGate:
         token, from_cookie = credentials(headers)
         user = await asyncio.to_thread(lookup, sessions, token) if token else None
         if user is not None and from_cookie and method not in _SAFE_METHODS and not same_origin(scope, headers):
-            await _refuse(scope, send, 403, "cross_origin",
-                          "this request came from another site with your session cookie; it was refused")
+            await refuse(scope, send, 403, "cross_origin",
+                         "this request came from another site with your session cookie; it was refused")
             return
         scope.setdefault("state", {})["user"] = user
         if user is None and not is_public(method, path):
@@ -125,23 +125,12 @@ class AuthGate:
             if not ((method, path) in _SHARE_PAGE_CALLS and share
                     and await asyncio.to_thread(valid_share, sessions, share.decode("latin-1"))):
                 if token:
-                    await _refuse(scope, send, 401, "invalid_token",
-                                  "this API token is unknown or was revoked; ask the server's admin for a new one")
+                    await refuse(scope, send, 401, "invalid_token",
+                                 "this API token is unknown or was revoked; ask the server's admin for a new one",
+                                 _CHALLENGE)
                 else:
-                    await _refuse(scope, send, 401, "auth_required",
-                                  "this server requires signing in: send 'Authorization: Bearer <your API token>' "
-                                  "(made with `genaisys users add NAME`), or sign in on the canvas")
+                    await refuse(scope, send, 401, "auth_required",
+                                 "this server requires signing in: send 'Authorization: Bearer <your API token>' "
+                                 "(made with `genaisys users add NAME`), or sign in on the canvas", _CHALLENGE)
                 return
         await self.app(scope, receive, send)
-
-
-async def _refuse(scope: Scope, send: Send, status: int, code: str, message: str) -> None:
-    if scope["type"] == "websocket":
-        await send({"type": "websocket.close", "code": 4000 + status, "reason": code})
-        return
-    body = json.dumps(error_body(code, message)).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if status == 401:
-        headers.append((b"www-authenticate", b'Bearer realm="genaisys"'))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -117,3 +117,16 @@ async def _too_large(send: Send, limit: int) -> None:
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def refuse(scope: Scope, send: Send, status: int, code: str, message: str,
+                 headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    """Answer from an ASGI middleware, before any route: the usual JSON error for HTTP; for
+    a websocket, a close before accepting it (the client sees HTTP 403)."""
+    if scope["type"] == "websocket":
+        await send({"type": "websocket.close", "code": 4000 + status, "reason": code})
+        return
+    body = json.dumps(error_body(code, message)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": body})

@@ -37,7 +37,7 @@ from app.routes import (
     validate,
 )
 from app.runs import RunManager
-from app.security import SecurityHeaders
+from app.security import SecurityHeaders, SiteGuard
 from app.settings import Settings
 from nodes.registry import default_registry
 from storage import repo
@@ -94,8 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(shares.ShareGuard)
     if settings.auth:
         app.add_middleware(AuthGate)
-    app.add_middleware(SecurityHeaders)
     app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes, streamed=("/api/uploads", "/demo/"))
+    app.add_middleware(SiteGuard, bind_host=settings.host, allowed_hosts=settings.allowed_hosts.split(","))
+    app.add_middleware(SecurityHeaders)  # outermost: its headers go on every refusal too
     return app
 
 

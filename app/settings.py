@@ -15,6 +15,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path.home() / ".genaisys", description="database, artifacts, model cache")
     database_url: str | None = Field(default=None, description="any SQLAlchemy URL; SQLite under data_dir if unset")
     host: str = "127.0.0.1"
+    allowed_hosts: str = Field(default="", description="more Host names the server answers to, comma-separated "
+                               "(localhost, 127.0.0.1, [::1], address literals and --host always are); '*' for any, "
+                               "behind a proxy that checks Host itself")
     port: int = 8000
     max_body_bytes: int = Field(default=8 * 1024 * 1024, description="largest JSON request body accepted")
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, description="largest file upload accepted")

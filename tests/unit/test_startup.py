@@ -14,7 +14,7 @@ def test_app_and_catalog_import_no_heavy_library(tmp_path):
         "from app.main import create_app\n"
         "from app.settings import Settings\n"
         f"app = create_app(Settings(data_dir={str(tmp_path)!r}))\n"
-        "with TestClient(app) as c:\n"
+        "with TestClient(app, base_url='http://localhost') as c:\n"
         "    assert c.get('/api/nodes').status_code == 200\n"
         "    assert c.get('/api/graphs').status_code == 200\n"
         f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
