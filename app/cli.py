@@ -119,6 +119,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings(**overrides)
     os.environ["GENAISYS_DATA_DIR"] = str(settings.data_dir)  # where nodes keep models and stores
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not for the terminal
     mode = "; sign-in required (--auth)" if settings.auth else ""
     print(f"GenAISys Studio on http://{settings.host}:{settings.port}/  (data in {settings.data_dir}{mode})", file=sys.stderr)
     try:
