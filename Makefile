@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: install run run-example test test-fast test-frontend lint bench clean
+.PHONY: install system-deps run run-example test test-fast test-frontend lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,23 @@ run: install
 run-example: install
 	$(VENV)/bin/genaisys run examples/prompt_builder.json
 
+## Debian's Chromium (the browser tests) and espeak-ng (speech for a Whisper test): installed
+## when missing (as root), else the one command to run is printed; never a silent skip.
+system-deps:
+	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing$$missing (Debian packages) for the browser and speech tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "the tests need$$missing: run  sudo apt-get install$$missing  then make test again" >&2; exit 1; \
+	  fi; \
+	fi
+
 ## Install, then run every test: lint, the canvas's unit tests, then pytest (unit,
 ## storage, integration, models, browser).
-test: install lint test-frontend
+test: system-deps install lint test-frontend
 	$(PY) -m pytest
 
 ## Only the fast unit tests.
