@@ -7,12 +7,14 @@ import json
 import logging
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.engine.document import MAX_DEPTH, json_flaws
 from storage.errors import NotFound
 
 log = logging.getLogger("genaisys.api")
@@ -35,6 +37,9 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                  422: "invalid", 429: "too_many_requests"}
+BODY_MAX_DEPTH = MAX_DEPTH + 8
+"""A request body wraps a document in a few levels of its own (``{"document": ...}``); within
+this bound the validator, not the edge, names the place inside the document."""
 
 
 def install(app: FastAPI) -> None:
@@ -71,7 +76,8 @@ def install(app: FastAPI) -> None:
 class BodySizeLimit:
     """Refuse request bodies over ``limit`` bytes with 413 before any route reads them,
     whether or not they announce their length. The body is read here (it is small by
-    definition) and handed on unchanged."""
+    definition) and handed on unchanged — unless it is JSON that is not strict, which is
+    refused with 422 (see ``strictness_refusal``)."""
 
     def __init__(self, app: ASGIApp, limit: int, streamed: tuple[str, ...] = ()) -> None:
         self.app, self.limit, self.streamed = app, limit, streamed
@@ -101,6 +107,13 @@ class BodySizeLimit:
             if not message.get("more_body", False):
                 break
         body, replayed = b"".join(chunks), False
+        refusal = None
+        if body and _is_json(scope):  # a big body is checked off the event loop (0.4 s for 6 MiB)
+            refusal = (strictness_refusal(body) if len(body) < 256 * 1024
+                       else await anyio.to_thread.run_sync(strictness_refusal, body))
+        if refusal is not None:
+            await _send_json(send, 422, refusal)
+            return
 
         async def replay() -> Message:
             nonlocal replayed
@@ -110,6 +123,43 @@ class BodySizeLimit:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+def _is_json(scope: Scope) -> bool:
+    """Whether a route would read the body as JSON: no content type, ``application/json``
+    or ``application/*+json``, as FastAPI decides."""
+    content_type = dict(scope.get("headers") or []).get(b"content-type")
+    if content_type is None:
+        return True
+    kind = content_type.split(b";", 1)[0].strip().lower()
+    return kind == b"application/json" or (kind.startswith(b"application/") and kind.endswith(b"+json"))
+
+
+def strictness_refusal(body: bytes) -> dict[str, Any] | None:
+    """The 422 error for a JSON body that holds NaN or Infinity, a lone surrogate in a text or
+    a key, or nesting past ``BODY_MAX_DEPTH``; None for a strict body, or one that is not JSON
+    at all (the route answers that itself). Python's ``json`` reads every one of these, but
+    what holds them cannot be written back as JSON, so refusing them here, for every route,
+    keeps them out of the database and out of every response."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        message = "the body is nested too deeply to read; flatten it"
+        return error_body("invalid_json", message, {"problems": [{"code": "too_deep", "path": "$", "message": message}]})
+    except ValueError:
+        return None
+    flaws = json_flaws(value, max_depth=BODY_MAX_DEPTH)
+    if not flaws:
+        return None
+    problems = [{"code": f.code, "path": f.path, "message": f.message} for f in flaws]
+    return error_body("invalid_json", f"the body is not strict JSON: {flaws[0].message}", {"problems": problems})
+
+
+async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+    body = json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _too_large(send: Send, limit: int) -> None:

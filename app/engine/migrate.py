@@ -31,12 +31,12 @@ def migrate_document(document: dict[str, Any], registry: Registry) -> tuple[dict
         if cls is None:
             continue
         old = node.get("version")
-        if not isinstance(old, int) or old >= cls.version:
-            continue
+        if type(old) is not int or not 1 <= old < cls.version:
+            continue  # current, or not a version at all (0, -1, "1", true): the validator says so
         params = node.get("params")
         if not isinstance(params, dict):
             continue  # malformed: left for the validator to report
-        for version in range(max(1, old), cls.version):
+        for version in range(old, cls.version):
             params = cls.upgrade(dict(params), version)
         node["params"], node["version"] = params, cls.version
         notes.append({"node_id": node.get("id"), "type": cls.type_id, "from_version": old, "to_version": cls.version})

@@ -7,6 +7,10 @@ from typing import Any
 
 CODES = {
     "invalid_document": "the document is not a genaisys graph (wrong shape or unknown field)",
+    "non_finite_number": "a number is NaN or Infinity, which JSON cannot hold",
+    "lone_surrogate": "a text or key holds a lone UTF-16 surrogate, which is not a character",
+    "too_deep": "a value is nested deeper than a document may be",
+    "graph_too_large": "the graph has more nodes or edges than a graph may have",
     "unsupported_schema": "the document's schema is missing or not one this version reads",
     "invalid_node": "a node entry is malformed",
     "invalid_edge": "an edge entry is malformed",

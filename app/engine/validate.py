@@ -15,7 +15,18 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from app.engine.document import SCHEMA, EdgeSpec, GraphDocument, NodeSpec
+from app.engine.document import (
+    MAX_EDGES,
+    MAX_NODES,
+    SCHEMA,
+    EdgeSpec,
+    GraphDocument,
+    JsonFlaw,
+    NodeSpec,
+    has_lone_surrogate,
+    json_flaws,
+    json_path,
+)
 from app.engine.problems import Problem
 from nodes.api import Node, Ports
 from nodes.registry import Registry
@@ -73,6 +84,8 @@ def validate(document: Any, registry: Registry) -> CheckedGraph:
 
 
 def _validate(document: Any, registry: Registry, problems: list[Problem]) -> CheckedGraph:
+    if _out_of_bounds(document, problems):
+        return CheckedGraph("", {}, nx.DiGraph(), problems)
     name, specs, edges = _read(document, problems)
     nodes = _check_nodes(specs, registry, problems)
     graph = nx.DiGraph()
@@ -83,6 +96,43 @@ def _validate(document: Any, registry: Registry, problems: list[Problem]) -> Che
     _infer_types(nodes, graph, has_cycle=bool(cycles), problems=problems)
     _check_missing_inputs(nodes, problems, wired_to_broken)
     return CheckedGraph(name, nodes, graph, problems)
+
+
+# -- bounds and strict JSON --------------------------------------------------------------
+
+
+def _out_of_bounds(document: Any, problems: list[Problem]) -> bool:
+    """Report a graph over the size bounds and every place that is not strict JSON; true if
+    there was any. Such a document is checked no further: one over the bounds is not worth
+    checking node by node, and the rest of the checks would echo a flaw into the report (a
+    node id with a lone surrogate makes a report that cannot be sent)."""
+    raw = document.model_dump(by_alias=True) if isinstance(document, GraphDocument) else document
+    if isinstance(raw, Mapping):
+        for key, bound in (("nodes", MAX_NODES), ("edges", MAX_EDGES)):
+            items = raw.get(key)
+            if isinstance(items, list) and len(items) > bound:
+                problems.append(Problem("graph_too_large", f"the graph has {len(items)} {key}; a graph may have at most "
+                                        f"{bound}: split it into smaller graphs", path=key))
+    for flaw in json_flaws(raw):
+        problems.append(Problem(flaw.code, flaw.message, path=flaw.path, **_pinned(raw, flaw)))
+    return bool(problems)
+
+
+def _pinned(document: Any, flaw: JsonFlaw) -> dict[str, str]:
+    """The node (and param) or edge a flaw is inside, when its id can be named."""
+    at = flaw.at
+    if len(at) < 2 or at[0] not in ("nodes", "edges") or not isinstance(at[1], int):
+        return {}
+    entry = document[at[0]][at[1]]
+    ident = entry.get("id") if isinstance(entry, Mapping) else None
+    if not isinstance(ident, str) or has_lone_surrogate(ident):
+        return {}
+    if at[0] == "edges":
+        return {"edge_id": ident}
+    pin = {"node_id": ident}
+    if len(at) >= 4 and at[2] == "params" and isinstance(at[3], str) and not has_lone_surrogate(at[3]):
+        pin["param"] = at[3]
+    return pin
 
 
 # -- reading -----------------------------------------------------------------------------
@@ -106,7 +156,7 @@ def _read(document: Any, problems: list[Problem]) -> tuple[str, list[NodeSpec], 
         problems.append(Problem("unsupported_schema", f"the document {said}; this version reads {SCHEMA!r}", path="schema"))
     for key in document:
         if key not in {"schema", "name", "description", "nodes", "edges", "meta"}:
-            problems.append(Problem("invalid_document", f"unknown top-level field {str(key)!r}", path=str(key)))
+            problems.append(Problem("invalid_document", f"unknown top-level field {str(key)!r}", path=json_path((key,))))
     for key in ("name", "description"):
         if key in document and not isinstance(document[key], str):
             problems.append(Problem("invalid_document", f"'{key}' must be a text, not {_kind(document[key])}", path=key))

@@ -37,7 +37,7 @@ def export_graph(graph_id: str, session: SessionDep, registry: RegistryDep, owne
     """The graph's document as a file to download, each node stamped with its version."""
     graph = repo.get_graph(session, graph_id=graph_id, include_deleted=True, owner_id=owner)
     v = repo.get_version(session, graph_id=graph_id, number=version or graph.latest_version)
-    body = json.dumps(stamp_versions(v.document, registry), indent=2, ensure_ascii=False)
+    body = json.dumps(stamp_versions(v.document, registry), indent=2, ensure_ascii=False, allow_nan=False)  # strict JSON
     return Response(body, media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{file_name(graph.name)}"'})
 

@@ -25,8 +25,10 @@ router = APIRouter(prefix="/api/graphs", tags=["graphs"])
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_INT)]
 
 # A graph may be saved while it still has problems (work in progress, as in any editor);
-# only a document that is not a graph document at all is refused.
-_UNSAVEABLE = {"invalid_document", "unsupported_schema", "invalid_node", "invalid_edge", "duplicate_id"}
+# only a document that is not a graph document at all is refused, or one that could be stored
+# but not read back (not strict JSON), or one over the size bounds (it could never run).
+_UNSAVEABLE = {"invalid_document", "unsupported_schema", "invalid_node", "invalid_edge", "duplicate_id",
+               "non_finite_number", "lone_surrogate", "too_deep", "graph_too_large"}
 
 
 def checked_for_save(document: dict[str, Any], registry: Registry) -> CheckedGraph:
@@ -43,9 +45,15 @@ def graph_public(graph: Any) -> GraphPublic:
 
 
 def graph_detail(graph: Any, version: Any, checked: CheckedGraph | None, registry: Registry) -> GraphDetail:
+    """The response of every route that saves a version. It is serialised once here, inside the
+    caller's transaction: FastAPI serialises only after the handler returns, after the commit,
+    so a document that could be stored but not serialised used to answer 500 *and* stay saved,
+    a graph that never opened again. Now such a failure rolls the save back."""
     checked = checked or validate(version.document, registry)
-    return GraphDetail(**graph_public(graph).model_dump(), version=version.number, document=version.document,
-                       problems=[p.to_json() for p in checked.problems])
+    detail = GraphDetail(**graph_public(graph).model_dump(), version=version.number, document=version.document,
+                         problems=[p.to_json() for p in checked.problems])
+    detail.model_dump_json()
+    return detail
 
 
 @router.get("", response_model=GraphsPublic)

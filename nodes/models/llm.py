@@ -35,7 +35,7 @@ class LLM(Node):
               help="0 picks the most likely token every time (greedy); higher samples more freely"),
         Input("top_p", "Number", default=0.95, min=0.0, max=1.0, step=0.01,
               help="Sample only from the smallest set of tokens whose probability adds up to this"),
-        Input("seed", "Integer", default=0, min=0, help="Seed of the sampler: same seed, same text"),
+        Input("seed", "Integer", default=0, min=0, max=2**32 - 1, help="Seed of the sampler: same seed, same text"),
         Input("adapter", "Adapter", default=None, widget=None, help="An optional LoRA adapter"),
     )
     outputs = (Output("text", "Text"),)

@@ -1,5 +1,9 @@
 """Hypothesis: the validator never raises, whatever it is given, and its report keeps its
-contract; the type rule keeps its promises on arbitrary types."""
+contract (strict JSON, whatever the document held); a document it would let be saved is strict
+JSON within the bounds; the type rule keeps its promises on arbitrary types.
+
+The JSON drawn here holds what Python's ``json`` reads but cannot write back: NaN and
+Infinity, lone surrogates in texts and keys, empty keys, nesting past ``MAX_DEPTH``."""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sample_nodes import sample_registry
 
-from app.engine.document import SCHEMA
+from app.engine.document import MAX_DEPTH, SCHEMA, json_flaws
 from app.engine.problems import CODES
 from app.engine.validate import validate
+from app.routes.graphs import _UNSAVEABLE
 from nodes.api import Input, Node
 from nodes.types import ANY, Collection, Embedding, List, Type, Var, Verdict, parse_type, unify
 
@@ -20,21 +25,40 @@ REGISTRY = sample_registry()
 NODE_CLASSES = sorted(REGISTRY, key=lambda c: c.type_id)
 FAST = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12)
+SURROGATES = st.sampled_from(["\ud800", "a\udfffb", "\udbff\udbff", "\ud83d"])
+texts = st.text(max_size=12) | SURROGATES | st.just("")
+keys = st.text(max_size=8) | SURROGATES | st.just("")
+json_leaves = st.none() | st.booleans() | st.integers() | st.floats() | texts
+
+
+def nested(levels: int) -> Any:
+    value: Any = 1
+    for i in range(levels):
+        value = {"a": value} if i % 2 else [value]
+    return value
+
+
+deep_values = st.integers(MAX_DEPTH - 6, 300).map(nested)
 json_values = st.recursive(
     json_leaves,
-    lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
-    ),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
     max_leaves=20,
-)
+) | deep_values
+STRICT_CODES = {"non_finite_number", "lone_surrogate", "too_deep"}
 
 
 def assert_report_keeps_its_contract(document: Any) -> dict[str, Any]:
     checked = validate(document, REGISTRY)
     report = checked.report()
-    assert json.loads(json.dumps(report)) == report
+    text = json.dumps(report, allow_nan=False, ensure_ascii=False)  # strict JSON, whatever came in
+    text.encode("utf-8")
+    assert json.loads(text) == report
     assert report["valid"] is (not report["problems"])
+    flaws = json_flaws(document)
+    assert {p.code for p in checked.problems} & STRICT_CODES == {f.code for f in flaws}
+    if not any(p.code in _UNSAVEABLE for p in checked.problems):  # it could be saved: it can be read back
+        assert not flaws
+        json.dumps(document, allow_nan=False, ensure_ascii=False).encode("utf-8")
     for problem in checked.problems:
         assert problem.code in CODES, problem
         # the validator's safety net caught a crash: a bug, even though nothing was raised
@@ -100,6 +124,7 @@ junk_documents = st.fixed_dictionaries(
         "description": json_leaves,
         "meta": json_values,
         "extra": json_values,
+        "": json_values,
     },
 )
 
