@@ -239,7 +239,7 @@ def _store_file(ctx: DemoContext, fld: DemoField, value: Any) -> str:
         tmp = final.with_name(f".demo-{os.getpid()}-{sha}{ext}")
         shutil.copyfile(path, tmp)
         os.replace(tmp, final)
-    return str(final)
+    return f"uploads/{final.name}"  # as the canvas's uploads answer: no server folder in the run's inputs
 
 
 def _file_path(value: Any) -> Path | None:

@@ -45,6 +45,8 @@ class LiveRun:
     graph_id: str | None
     checked: CheckedGraph
     inputs: dict[str, Any]
+    owner_id: str | None = None
+    """Whose run it is (a demo's run: its graph's owner); its nodes see it, its store is theirs."""
     cancel: CancelToken = field(default_factory=CancelToken)
     events: list[dict[str, Any]] = field(default_factory=list)
     unsaved: list[dict[str, Any]] = field(default_factory=list)
@@ -129,9 +131,10 @@ class RunManager:
         apply_inputs(checked, inputs)
         run_id = uuid.uuid4().hex
         with self.sessions() as session, session.begin():
-            repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
-                            document=document, inputs=inputs, owner_id=owner_id)
-        self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs)
+            run = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
+                                  document=document, inputs=inputs, owner_id=owner_id)
+            owner_id = run.owner_id  # as recorded: a run without one is its graph owner's
+        self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id)
         self._queue.put(run_id)
         return run_id
 
@@ -176,6 +179,7 @@ class RunManager:
         result = self.executor.run(
             live.checked, live.inputs, on_event=on_event, cancel=live.cancel, run_id=live.id,
             scope=live.graph_id or "unsaved", on_node_settled=lambda record: self._store_node(live, record),
+            owner_id=live.owner_id,
         )
         outputs = {nid: self._summary(v) for nid, v in result.outputs.items()}
         error = None

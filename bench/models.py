@@ -317,11 +317,11 @@ class RagEndToEnd(Case):
         warm = executor.run(self.doc, {"question": "warm-up question about the station"}, scope="bench-rag")
         assert warm.status == "succeeded", {k: r.error for k, r in warm.nodes.items() if r.error}
         from nodes.encoders.text_embedder import load_encoder
-        from nodes.stores._chroma import collection
+        from nodes.stores._chroma import collection, store_folder
 
         self.tok, self.enc, self.device = load_encoder(self.embedder_model, None)
-        handle = warm.nodes["store"].outputs["collection"]
-        self.coll = collection(Path(handle["path"]), handle["name"], handle["dim"], create=False)
+        handle = warm.nodes["store"].outputs["collection"]  # its path as the graph wrote it
+        self.coll = collection(store_folder(handle["path"], None), handle["name"], handle["dim"], create=False)
         self.llm = cached_llm()
         self.executor = executor
 

@@ -136,6 +136,9 @@ class Context(Protocol):
 
     node_id: str
     run_id: str
+    owner_id: str | None
+    """The user whose run this is, on a studio with users (``--auth``); None without. A node
+    that keeps data between runs (a vector store) keeps each owner's apart by it."""
 
     def progress(self, fraction: float, message: str = "", preview: Any = None) -> None: ...
 

@@ -34,9 +34,11 @@ class CancelToken:
 
 
 class RunContext:
-    def __init__(self, node_id: str, run_id: str, emit: Emitter, cancel: CancelToken) -> None:
+    def __init__(self, node_id: str, run_id: str, emit: Emitter, cancel: CancelToken, *,
+                 owner_id: str | None = None) -> None:
         self.node_id = node_id
         self.run_id = run_id
+        self.owner_id = owner_id
         self._emit = emit
         self._cancel = cancel
         self.provenance: dict[str, Any] = {}

@@ -9,6 +9,7 @@ their next progress report or poll.
 
 from __future__ import annotations
 
+import hashlib
 import queue
 import time
 import traceback
@@ -120,6 +121,7 @@ class Executor:
         run_id: str | None = None,
         scope: str | None = None,
         on_node_settled: NodeHook | None = None,
+        owner_id: str | None = None,
     ) -> RunResult:
         """Validate ``document``, apply run ``inputs`` (io input node id -> value) and run it.
 
@@ -127,14 +129,21 @@ class Executor:
         whatever the nodes do. ``scope`` names the graph for the cache's "why it ran".
         ``on_node_settled`` is called on the scheduler thread when a node has finished or
         was served from the cache, before its event goes out; what it returns (a JSON-safe
-        summary of the outputs, say) rides on that event as ``outputs``."""
+        summary of the outputs, say) rides on that event as ``outputs``.
+
+        ``owner_id`` is the user whose run it is (``--auth``): nodes see it on their context,
+        and cache keys and "why it ran" are that user's own, so no user is served another's
+        result, nor learns from a cache hit what another ran."""
         checked = document if isinstance(document, CheckedGraph) else validate(document, self.registry)
         if not checked.ok:
             raise GraphInvalid(checked.problems, checked)
         params = apply_inputs(checked, inputs or {})
         sinks = [on_event] if callable(on_event) else list(on_event or [])
         emitter = Emitter(run_id or uuid.uuid4().hex, sinks)
-        return _Run(self, checked, params, emitter, cancel or CancelToken(), scope or checked.name, on_node_settled).execute()
+        scope = scope or checked.name
+        if owner_id is not None:
+            scope = f"user:{owner_id}:{scope}"
+        return _Run(self, checked, params, emitter, cancel or CancelToken(), scope, on_node_settled, owner_id).execute()
 
 
 def apply_inputs(checked: CheckedGraph, inputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -169,8 +178,10 @@ class _Run:
         cancel: CancelToken,
         scope: str,
         on_settled: NodeHook | None,
+        owner_id: str | None = None,
     ) -> None:
         self.ex = ex
+        self.owner_id = owner_id
         self.on_settled = on_settled
         self.checked = checked
         self.params = params
@@ -265,6 +276,8 @@ class _Run:
                 return False
         kwargs, signature = self._inputs(node)
         key = signature.key() if node.cls.cacheable else f"{signature.key()}:{self.emit.run_id}"
+        if self.owner_id is not None:  # each user's results are their own
+            key = hashlib.sha256(f"user:{self.owner_id}|{key}".encode()).hexdigest()
         record.cache_key, self.keys[nid] = key, key
         hit = self.ex.cache.get(key) if node.cls.cacheable else None
         if hit is not None:
@@ -277,7 +290,7 @@ class _Run:
         record.reason = signature.why_changed(before) if node.cls.cacheable else "always runs"
         record.status, record.started_at = "running", time.time()
         self.emit("node_started", nid, reason=record.reason)
-        ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel)
+        ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel, owner_id=self.owner_id)
         if node.cls.inline:
             self._finish(node, record, signature, ctx, *self._call(node, ctx, kwargs))
             return False

@@ -3,7 +3,10 @@
 The body is the file itself (``fetch(url, {method: "POST", body: file})``), streamed to disk
 under the data directory with its own size limit, and named by its sha256, so the same file
 uploaded twice is stored once and no name a client sends can choose where it lands. The
-type is decided by the content, not by the name."""
+type is decided by the content, not by the name. The answer's ``path`` is
+``uploads/<sha256>.<ext>``, which every loader node resolves in the data directory's uploads
+folder: it names no folder of the server (an absolute upload path, as older graphs saved
+it, still loads)."""
 
 from __future__ import annotations
 
@@ -101,4 +104,4 @@ async def create_upload(request: Request, settings: SettingsDep,
         os.replace(tmp, final)
     finally:
         tmp.unlink(missing_ok=True)
-    return UploadPublic(path=str(final), sha256=sha, size=size, mime=mime, filename=Path(filename).name)
+    return UploadPublic(path=f"uploads/{final.name}", sha256=sha, size=size, mime=mime, filename=Path(filename).name)

@@ -48,17 +48,17 @@ def load_audio(path: str | Path, sample_rate: int = DEFAULT_RATE,
 
     path = Path(path)
     if not path.is_file():
-        raise NodeError(f"audio file not found: {path}")
+        raise NodeError(f"audio file not found: {path.name}")
     sample_rate = _check_rate(sample_rate)
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except av.error.FFmpegError as exc:
-        raise NodeError(f"cannot decode {path}: not a readable audio file ({_reason(exc)})") from None
+        raise NodeError(f"cannot decode {path.name}: not a readable audio file ({_reason(exc)})") from None
     chunks: list[Any] = []
     with container:
         stream = next((s for s in container.streams if s.type == "audio"), None)
         if stream is None:
-            raise NodeError(f"{path} has no audio stream")
+            raise NodeError(f"{path.name} has no audio stream")
         total = float(container.duration) / 1e6 if container.duration else 0.0
         resampler = av.AudioResampler(format="fltp", rate=sample_rate)  # layout: the input's
         last = time.monotonic()
@@ -76,10 +76,10 @@ def load_audio(path: str | Path, sample_rate: int = DEFAULT_RATE,
             chunks.extend(_mono(out) for out in resampler.resample(None))
         except av.error.FFmpegError as exc:
             if not chunks:  # a truncated file keeps what decoded; an unreadable one fails
-                raise NodeError(f"cannot decode {path}: {_reason(exc)}") from None
+                raise NodeError(f"cannot decode {path.name}: {_reason(exc)}") from None
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     if samples.size == 0:
-        raise NodeError(f"no audio could be decoded from {path}: the file is empty or corrupt")
+        raise NodeError(f"no audio could be decoded from {path.name}: the file is empty or corrupt")
     np.clip(samples, -1.0, 1.0, out=samples)
     return {"samples": samples, "sample_rate": sample_rate}
 

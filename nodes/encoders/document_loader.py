@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
-from nodes.runtime.paths import resolve_path
+from nodes.runtime.paths import check_allowed, resolve_path
 
 SUFFIXES = {".txt": "text", ".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".pdf": "pdf"}
 
@@ -26,31 +26,36 @@ class DocumentLoader(Node):
 
     def run(self, ctx: Context, path: str, recursive: bool) -> dict[str, Any]:
         root = resolve_path(path, what="file or folder")
+        given = path.strip().rstrip("/")
         if root.is_file():
-            files = [root]
-        else:
+            files = [(root, root)]
+        else:  # each file found is checked too, after its links: one may point outside the fence
             pattern = "**/*" if recursive else "*"
-            files = sorted(p for p in root.glob(pattern) if p.is_file() and p.suffix.lower() in SUFFIXES)
+            found = sorted(p for p in root.glob(pattern) if p.is_file() and p.suffix.lower() in SUFFIXES)
+            files = [(p, check_allowed(p, "file", f"{given}/{p.relative_to(root).as_posix()}")) for p in found]
             if not files:
-                raise NodeError(f"no {', '.join(sorted(SUFFIXES))} files in {root}")
+                raise NodeError(f"no {', '.join(sorted(SUFFIXES))} files in {given!r}")
         documents: list[dict[str, Any]] = []
-        for i, file in enumerate(files):
+        for i, (file, real) in enumerate(files):
             ctx.progress(i / len(files), f"reading {file.name}")
-            documents.extend(load_file(file, base=root if root.is_dir() else root.parent))
+            documents.extend(load_file(file, base=root if root.is_dir() else root.parent, real=real))
         return {"documents": documents}
 
 
-def load_file(path: Path, base: Path) -> list[dict[str, Any]]:
+def load_file(path: Path, base: Path, real: Path | None = None) -> list[dict[str, Any]]:
+    """``path``'s documents, named by its place under ``base``; read from ``real`` (the file
+    the fence checked, its links already followed) when given."""
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise NodeError(f"{path.name}: unsupported file type {path.suffix!r}; supported: {', '.join(sorted(SUFFIXES))}")
     source = str(path.relative_to(base)) if path.is_relative_to(base) else path.name
+    real = real or path
     if kind == "pdf":
-        return _pdf(path, source)
+        return _pdf(real, source)
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = real.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise NodeError(f"cannot read {path}: {exc.strerror}") from None
+        raise NodeError(f"cannot read {source}: {exc.strerror}") from None
     if kind == "html":
         text = html_to_text(text)
     return [{"text": text.strip(), "metadata": {"source": source, "type": kind}}]
@@ -64,7 +69,7 @@ def _pdf(path: Path, source: str) -> list[dict[str, Any]]:
         reader = PdfReader(path)
         pages = [(page.extract_text() or "").strip() for page in reader.pages]
     except (PdfReadError, OSError, ValueError) as exc:
-        raise NodeError(f"cannot read the PDF {path.name}: {exc}") from None
+        raise NodeError(f"cannot read the PDF {source}: {exc}") from None
     return [{"text": text, "metadata": {"source": source, "type": "pdf", "page": n}}
             for n, text in enumerate(pages, start=1) if text]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
-from nodes.runtime.paths import resolve_path
+from nodes.runtime.paths import portable, resolve_path
 
 
 class ImageLoader(Node):
@@ -29,5 +29,5 @@ class ImageLoader(Node):
             raise NodeError(f"{path.name} is not an image PIL can read (try PNG, JPEG or WebP)") from None
         except OSError as exc:
             raise NodeError(f"could not read the image {path.name}: {exc}") from None
-        ctx.record("image", {"path": str(path), "size": list(image.size)})
+        ctx.record("image", {"path": portable(path, str(file)), "size": list(image.size)})
         return {"image": image}

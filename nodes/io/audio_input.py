@@ -3,7 +3,7 @@ from typing import Any
 from nodes.api import Context, Input, Output
 from nodes.encoders.audio_loader import DEFAULT_RATE, load_audio
 from nodes.io._base import InputNode, label_input
-from nodes.runtime.paths import resolve_path
+from nodes.runtime.paths import portable, resolve_path
 
 
 class AudioInput(InputNode):
@@ -27,5 +27,5 @@ class AudioInput(InputNode):
     def run(self, ctx: Context, value: Any = "", label: str = "") -> dict[str, Any]:
         path = resolve_path(str(value or ""), what="audio file", must_be="file")
         audio = load_audio(path, DEFAULT_RATE, progress=lambda f: ctx.progress(f, f"decoding {path.name}"))
-        ctx.record("audio_input", {"file": str(path), "seconds": round(len(audio["samples"]) / DEFAULT_RATE, 3)})
+        ctx.record("audio_input", {"file": portable(path, str(value)), "seconds": round(len(audio["samples"]) / DEFAULT_RATE, 3)})
         return {"audio": audio}

@@ -1,12 +1,17 @@
-from pathlib import Path
 from typing import Any
 
 from nodes.api import Context, Input, NodeError, Output
 from nodes.io._base import InputNode, label_input
+from nodes.runtime.paths import portable, resolve_path
 
 
 class FileInput(InputNode):
-    """A path to a file on this machine (the canvas uploads one into the data directory)."""
+    """A path to a file on this machine (the canvas uploads one into the data directory).
+
+    The path goes through the file fence like every loader's, so on a shared server it
+    answers alike for a file outside that exists and one that does not. It is passed on as
+    the user wrote it (an upload as ``uploads/<name>``): the loaders downstream resolve it
+    the same way, and no run output names the server's folders."""
 
     type_id = "io.file_input"
     title = "File input"
@@ -19,7 +24,5 @@ class FileInput(InputNode):
     def run(self, ctx: Context, value: Any = "", label: str = "") -> dict[str, Any]:
         if not value:
             raise NodeError("no file was given: choose a file or pass one as an input")
-        path = Path(str(value)).expanduser()
-        if not path.is_file():
-            raise NodeError(f"file not found: {path}")
-        return {"file": str(path.resolve())}
+        path = resolve_path(str(value), what="file", must_be="file")
+        return {"file": portable(path, str(value))}

@@ -4,11 +4,13 @@ The output is a small, generic description — ``{"kind": "lora", "path", "scale
 — that any model node may read: the LLM applies it with peft, a diffusion node with its own
 LoRA loading. The sha256 covers the folder's config and weight files, so provenance says
 exactly which adapter ran, and a changed adapter is never mistaken for the old one.
+The folder, and every file in it, goes through the file fence; the output names it as the
+user wrote it, and the model node that applies it resolves it through the fence again (an
+adapter value can also be typed by hand, through a JSON node).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
@@ -28,16 +30,13 @@ class LoraAdapter(Node):
     outputs = (Output("adapter", "Adapter"),)
 
     def run(self, ctx: Context, path: str = "", scale: float = 1.0) -> dict[str, Any]:
-        from nodes.runtime.llm_loader import adapter_digest
+        from nodes.runtime.llm_loader import adapter_digest, adapter_folder
 
         if not (path or "").strip():
             raise NodeError("no adapter folder given: set the path of a folder saved by peft")
-        folder = Path(path.strip()).expanduser()
-        if not folder.is_dir():
-            raise NodeError(f"LoRA adapter folder {str(folder)!r} does not exist")
-        if not (folder / "adapter_config.json").is_file():
-            raise NodeError(f"{str(folder)!r} is not a peft adapter folder: it has no adapter_config.json")
-        folder = folder.resolve()
-        adapter = {"kind": "lora", "path": str(folder), "scale": float(scale), "sha256": adapter_digest(folder)}
+        given = path.strip()
+        folder = adapter_folder(given)
+        adapter = {"kind": "lora", "path": given, "scale": float(scale), "sha256": adapter_digest(folder)}
         ctx.record("adapter", adapter)
         return {"adapter": adapter}
+

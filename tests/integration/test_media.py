@@ -13,13 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 CLIP = ROOT / "examples" / "assets" / "hello.wav"
 
 
-def test_uploads_are_typed_by_content_and_stored_once(api):
+def test_uploads_are_typed_by_content_and_stored_once(server, api):
     wav = CLIP.read_bytes()
     first = api.post("/api/uploads", params={"filename": "meeting.wav"}, content=wav)
     assert first.status_code == 201, first.text
     body = first.json()
-    assert body["mime"] == "audio/wav" and body["size"] == len(wav) and body["path"].endswith(".wav")
-    assert Path(body["path"]).read_bytes() == wav
+    assert body["mime"] == "audio/wav" and body["size"] == len(wav)
+    assert body["path"] == f"uploads/{body['sha256']}.wav"  # no server folder in the answer
+    assert (server.data_dir / body["path"]).read_bytes() == wav
     again = api.post("/api/uploads", params={"filename": "other-name.wav"}, content=wav).json()
     assert again["path"] == body["path"]
 
