@@ -165,16 +165,25 @@ def save_version(
 def restore_version(
     session: Session, *, graph_id: str, number: int, message: str | None = None
 ) -> GraphVersion:
-    """Make a new latest version that copies version ``number`` (history is never rewritten)."""
+    """Make a new latest version that copies version ``number`` (history is never rewritten).
+    The graph takes back that version's name and description, as a save of it would."""
     old = get_version(session, graph_id=graph_id, number=number)
     graph = get_graph(session, graph_id=graph_id)
-    return _append_version(
+    version = _append_version(
         session,
         graph_id=graph_id,
         document=old.document,
         based_on=graph.latest_version,
         message=f"Restored version {number}" if message is None else message,
     )
+    name, description = old.document.get("name"), old.document.get("description")
+    update_graph_meta(
+        session,
+        graph_id=graph_id,
+        name=name if isinstance(name, str) and name.strip() else None,
+        description=description if isinstance(description, str) else None,
+    )
+    return version
 
 
 def list_versions(session: Session, *, graph_id: str) -> list[GraphVersion]:

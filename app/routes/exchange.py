@@ -39,7 +39,13 @@ def export_graph(graph_id: str, session: SessionDep, registry: RegistryDep, owne
     v = repo.get_version(session, graph_id=graph_id, number=version or graph.latest_version)
     body = json.dumps(stamp_versions(v.document, registry), indent=2, ensure_ascii=False, allow_nan=False)  # strict JSON
     return Response(body, media_type="application/json",
-                    headers={"Content-Disposition": f'attachment; filename="{file_name(graph.name)}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{file_name(_named(v.document, graph.name))}"'})
+
+
+def _named(document: dict, fallback: str) -> str:
+    """The file is named after the exported version's own name, as it was when saved."""
+    name = document.get("name")
+    return name if isinstance(name, str) and name.strip() else fallback
 
 
 def import_document(session: Any, registry: Any, document: dict[str, Any], message: str,

@@ -129,3 +129,21 @@ def test_a_saved_graph_runs_as_an_api(api):
     assert wait_run(api, pending.json()["run_id"])["status"] == "succeeded"
     bad = api.post(f"/api/graphs/{gid}/run", json={"inputs": {"which": "first"}})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_inputs"
+
+
+def test_restoring_a_version_brings_back_its_name(api):
+    first = {**PROMPT_BUILDER, "name": "Draft one", "description": "the first try"}
+    gid = save(api, first)
+    second = api.put(f"/api/graphs/{gid}", json={"document": {**first, "name": "Draft two", "description": "later"},
+                                                  "based_on": 1})
+    assert second.status_code == 200, second.text
+    assert api.get(f"/api/graphs/{gid}/export", params={"version": 1}).headers["content-disposition"] \
+        == 'attachment; filename="Draft-one.genaisys.json"'  # an old version's file is named as it was saved
+    restored = api.post(f"/api/graphs/{gid}/versions/1/restore")
+    assert restored.status_code == 200, restored.text
+    assert (restored.json()["name"], restored.json()["description"]) == ("Draft one", "the first try")
+    assert api.get(f"/api/graphs/{gid}").json()["name"] == "Draft one"
+    listed = {g["id"]: g["name"] for g in api.get("/api/graphs").json()["data"]}
+    assert listed[gid] == "Draft one"
+    assert api.get(f"/api/graphs/{gid}/export").headers["content-disposition"] \
+        == 'attachment; filename="Draft-one.genaisys.json"'
