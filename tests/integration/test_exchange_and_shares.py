@@ -56,6 +56,14 @@ def test_an_import_with_missing_parts_says_what_and_keeps_the_rest(api):
     assert missing["acme.super_resolution"]["kind"] == "node_type" and missing["acme.super_resolution"]["nodes"] == ["fancy"]
     assert "GENAISYS_CUSTOM_NODES" in missing["acme.super_resolution"]["hint"]
     assert missing["/models/not-here/llama"]["kind"] == "model" and missing["/models/not-here/llama"]["nodes"] == ["llm"]
+    # a hub model this offline machine does not have, named or left at a node's default (CLIP's)
+    doc["nodes"].append({"id": "clip", "type": "encoders.clip_text", "params": {}})
+    doc["nodes"].append({"id": "hub", "type": "models.llm", "params": {"model": "acme/not-cached-7b"}})
+    report = api.post("/api/graphs/import", json=doc).json()
+    by_node = {n: m for m in report["missing"] for n in m["nodes"]}
+    assert by_node["hub"]["name"] == "acme/not-cached-7b" and "offline" in by_node["hub"]["hint"]
+    assert by_node["clip"]["kind"] == "model" and "huggingface-cli download" in by_node["clip"]["hint"]
+    assert "in" not in by_node and "out" not in by_node  # what this machine has is not listed
     kept = api.get(f"/api/graphs/{body['graph']['id']}").json()["document"]
     assert [n["id"] for n in kept["nodes"]] == ["in", "out", "fancy", "llm"]
 
