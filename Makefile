@@ -26,8 +26,10 @@ frontend/dist/index.html: frontend/node_modules/.package-lock.json $(FRONTEND_SR
 
 install: $(STAMP) frontend/dist/index.html
 
-## Install, then start the studio on http://127.0.0.1:$(PORT)/ (SQLite and artifacts in ~/.genaisys).
+## Install, prepare the shipped models once (the LLM's conversion, tiny-sd), then start the
+## studio on http://127.0.0.1:$(PORT)/ (SQLite, artifacts and models in ~/.genaisys).
 run: install
+	$(VENV)/bin/genaisys models prepare
 	$(VENV)/bin/genaisys serve --port $(PORT)
 
 ## Run an example graph in the terminal, with live progress bars.

@@ -68,6 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     for p_ in (add, tok, rev, lst):
         p_.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help="the studio's data directory")
 
+    models = sub.add_parser("models", help="the shipped models")
+    models_sub = models.add_subparsers(metavar="ACTION", required=True)
+    prep = models_sub.add_parser("prepare", help="make the shipped models ready to load (converts the LLM once), "
+                                 "so the first run does no conversion")
+    prep.add_argument("--data-dir", type=Path, default=None, help="the studio's data directory (default ~/.genaisys)")
+    prep.add_argument("--json", action="store_true", help="print what was done as JSON, no progress bars")
+    prep.set_defaults(func=cmd_models_prepare)
+
     imp = sub.add_parser("import", help="save a graph file into the studio's database as a new graph")
     imp.add_argument("file", type=Path)
     imp.add_argument("--data-dir", type=Path, default=None, help="the studio's data directory (default ~/.genaisys)")
@@ -127,6 +135,46 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CliError(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
     return EXIT_OK
+
+
+def cmd_models_prepare(args: argparse.Namespace) -> int:
+    """One bar per shipped model, each moving with what its step is doing."""
+    from app.settings import Settings
+    from nodes.runtime.prepare import prepare_shipped
+
+    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
+    os.environ["GENAISYS_DATA_DIR"] = str(settings.data_dir)  # where nodes keep their models
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.set_verbosity_error()  # backend notices (no torchvision, ...) are not for this terminal
+    if args.json:
+        results = prepare_shipped()
+    else:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+
+        console = Console(stderr=True)
+        console.print(f"preparing the shipped models in {settings.data_dir / 'models'}")
+        with Progress(TextColumn("{task.description:<24}"), BarColumn(), TextColumn("{task.fields[status]}"),
+                      TimeElapsedColumn(), console=console) as bars:
+            tasks: dict[str, TaskID] = {}
+
+            def report(model: str, fraction: float, message: str) -> None:
+                if model not in tasks:
+                    tasks[model] = bars.add_task(model, total=1.0, status="")
+                bars.update(tasks[model], completed=fraction, status=message[:60])
+
+            results = prepare_shipped(report)
+    missing = [r for r in results if r.status == "missing"]
+    if args.json:
+        print(json.dumps([{"model": r.model, "status": r.status, "seconds": round(r.seconds, 2), "detail": r.detail}
+                          for r in results], indent=2))
+    else:
+        done = sum(r.seconds for r in results)
+        print(f"{len(results) - len(missing)} of {len(results)} models ready ({done:.1f} s)", file=sys.stderr)
+        for r in missing:
+            print(f"  {r.model}: {r.detail}", file=sys.stderr)
+    return EXIT_INVALID if missing else EXIT_OK
 
 
 def cmd_users(args: argparse.Namespace) -> int:

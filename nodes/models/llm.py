@@ -67,7 +67,7 @@ class LLM(Node):
         key = f"llm:{source.key}:{device}:{dtype}"
 
         def load() -> Any:
-            return load_llm(source, device, dtype, progress=lambda message: ctx.progress(0.0, message))
+            return load_llm(source, device, dtype, progress=ctx.progress)  # a conversion's phases show on the node
 
         identity = None if key in runtime else {**source.identity, "device": device, "dtype": str(dtype).removeprefix("torch.")}
         llm = runtime.load(key, load, ctx=ctx, identity=identity)

@@ -2,12 +2,14 @@
 are loaded, and the one generation call the node (and the benchmark) use.
 
 GGUF files (the shipped SmolLM2-135M-Instruct is a Q4_1 GGUF) load through transformers'
-``gguf_file=``, which dequantises every tensor and takes about 25 s here. So a GGUF is
+``gguf_file=``, which dequantises every tensor and takes about 20 s here. So a GGUF is
 converted once into a normal model folder, ``models_dir()/<stem>-<first 12 of sha256>``, and
 that folder (about 3 s to load) is what runs. The conversion strips the GGUF quantizer marker
 from the model and its config (the weights are plain float32 after dequantisation), saves
 model and tokenizer into a temporary folder and renames it into place, under a file lock, so
 two processes converting at once leave one complete folder and never a half-written one.
+The conversion reports its phases as progress (tokenizer, reading the file, each tensor,
+saving), so a node or ``genaisys models prepare`` shows a moving bar with what it is doing.
 A local model folder or a hub id loads directly.
 
 LoRA adapters are applied with peft on the one cached base model, not on a copy: the first
@@ -46,8 +48,10 @@ __all__ = [
     "adapter_folder",
     "chat_inputs",
     "convert_gguf",
+    "converted_folder",
     "generate",
     "generation_kwargs",
+    "is_converted",
     "load_llm",
     "model_folder",
 ]
@@ -56,29 +60,49 @@ MAX_ADAPTERS = 4
 """Adapters kept loaded per model; the least recently used one is deleted beyond this."""
 
 PROGRESS_INTERVAL_S = 0.1
+
+Progress = Callable[[float, str], None]
+"""``progress(fraction, message)`` of a long step (a conversion, a load)."""
 """The text so far is reported at most this often (the canvas redraws at about 10 Hz)."""
 
 
 # -- where the weights come from ------------------------------------------------------------
 
 
-def model_folder(source: ModelSource, progress: Callable[[str], None] | None = None) -> str:
+def model_folder(source: ModelSource, progress: Progress | None = None) -> str:
     """A folder (or hub id) that ``from_pretrained`` loads directly; a GGUF file is
     converted first (once, kept under ``models_dir()``)."""
     if source.path is None:
         return source.hub_id or source.name
-    path = source.path
+    gguf = _gguf_file(source.path)
+    if gguf is not None:
+        return str(convert_gguf(gguf, converted_folder(source, gguf), progress=progress))
+    if source.path.is_dir():
+        return str(source.path)
+    raise NodeError(f"model {source.name!r} is a file, but not a GGUF file: give a model folder, a .gguf file or a hub id")
+
+
+def _gguf_file(path: Path) -> Path | None:
+    """The GGUF file a model path names (the file, or the one GGUF in a folder without a config)."""
     if path.is_dir() and not (path / "config.json").exists():
         ggufs = sorted(path.glob("*.gguf"))
         if len(ggufs) == 1:
             path = ggufs[0]
-    if path.is_file() and path.suffix.lower() == ".gguf":
-        sha = str(source.identity.get("sha256") or _file_sha256(path))
-        target = models_dir() / f"{_stem(path)}-{sha[:12]}"
-        return str(convert_gguf(path, target, progress=progress))
-    if path.is_dir():
-        return str(path)
-    raise NodeError(f"model {source.name!r} is a file, but not a GGUF file: give a model folder, a .gguf file or a hub id")
+    return path if path.is_file() and path.suffix.lower() == ".gguf" else None
+
+
+def converted_folder(source: ModelSource, gguf: Path | None = None) -> Path | None:
+    """Where a GGUF model's converted folder lives (whether or not it is there yet); None
+    for a model that needs no conversion."""
+    gguf = gguf or (_gguf_file(source.path) if source.path is not None else None)
+    if gguf is None:
+        return None
+    sha = str(source.identity.get("sha256") or _file_sha256(gguf))
+    return models_dir() / f"{_stem(gguf)}-{sha[:12]}"
+
+
+def is_converted(folder: Path) -> bool:
+    return _complete(folder)
 
 
 def _stem(gguf: Path) -> str:
@@ -94,7 +118,7 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def convert_gguf(gguf: Path, target: Path, progress: Callable[[str], None] | None = None) -> Path:
+def convert_gguf(gguf: Path, target: Path, progress: Progress | None = None) -> Path:
     """Convert ``gguf`` into the model folder ``target`` unless it is there already.
 
     Safe against concurrent converters: a file lock serialises them, and the folder appears
@@ -107,15 +131,15 @@ def convert_gguf(gguf: Path, target: Path, progress: Callable[[str], None] | Non
     with FileLock(str(target) + ".lock", timeout=600):
         if _complete(target):
             return target  # another process converted it while we waited
-        if progress is not None:
-            progress(f"converting {gguf.name} to a model folder (once; about half a minute)")
+        report = progress or (lambda fraction, message: None)
+        report(0.0, f"converting {gguf.name} to a model folder (once, about 20 s)")
         for stale in target.parent.glob(f".{target.name}.*"):  # left by a converter that was killed
             shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
         tmp.chmod(0o755)  # mkdtemp makes it private; the model folder is not a secret
         try:
             t0 = time.perf_counter()
-            _convert_into(gguf, tmp)
+            _convert_into(gguf, tmp, report)
             (tmp / "genaisys.json").write_text(json.dumps({
                 "converted_from": str(gguf), "convert_s": round(time.perf_counter() - t0, 2),
             }, indent=2))
@@ -135,12 +159,18 @@ def _complete(folder: Path) -> bool:
     return (folder / "config.json").is_file() and (folder / "genaisys.json").is_file()
 
 
-def _convert_into(gguf: Path, folder: Path) -> None:
+def _convert_into(gguf: Path, folder: Path, report: Progress) -> None:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    name = gguf.name
+    report(0.02, f"converting {name}: reading its tokenizer")
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=name)
+    report(0.2, f"converting {name}: reading the file")
+    with _tensor_progress(lambda done, total: report(0.2 + 0.6 * done / total,
+                                                     f"converting {name}: tensor {done} of {total}")):
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=name, dtype=torch.float32)
+    report(0.85, f"converting {name}: saving the model folder")
     # The weights are dequantised floats now; the GGUF marker would make transformers treat
     # the saved folder as a quantized checkpoint (and refuse to save or reload it).
     model.hf_quantizer = None
@@ -150,6 +180,36 @@ def _convert_into(gguf: Path, folder: Path) -> None:
                 delattr(holder, attr)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
+    report(1.0, f"converted {name}")
+
+
+_TQDM_LOCK = threading.Lock()
+
+
+@contextmanager
+def _tensor_progress(on_tensor: Callable[[int, int], None]) -> Iterator[None]:
+    """Report transformers' GGUF tensor loop (its one progress hook is a tqdm bar) as
+    ``on_tensor(done, total)``, at most every ``PROGRESS_INTERVAL_S``. The module's ``tqdm``
+    is swapped for the duration, under a lock, so two conversions never share one."""
+    from transformers import modeling_gguf_pytorch_utils as gguf_utils
+
+    def counted(items: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        items = list(items)
+        last = 0.0
+        for done, item in enumerate(items, 1):
+            yield item
+            now = time.monotonic()
+            if now - last >= PROGRESS_INTERVAL_S or done == len(items):
+                last = now
+                on_tensor(done, len(items))
+
+    with _TQDM_LOCK:
+        original = gguf_utils.tqdm
+        gguf_utils.tqdm = counted
+        try:
+            yield
+        finally:
+            gguf_utils.tqdm = original
 
 
 # -- loading ------------------------------------------------------------------------------
@@ -176,7 +236,7 @@ class LLM:
         return self.model.buffers()
 
 
-def load_llm(source: ModelSource, device: str, dtype: Any, progress: Callable[[str], None] | None = None) -> LLM:
+def load_llm(source: ModelSource, device: str, dtype: Any, progress: Progress | None = None) -> LLM:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     try:
