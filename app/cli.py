@@ -303,11 +303,14 @@ def parse_inputs(pairs: Sequence[str]) -> dict[str, str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app.engine.executor import Executor, GraphInvalid
+    from app.settings import Settings
     from nodes.registry import default_registry
 
     document = read_document(args.file)
     inputs = parse_inputs(args.input)
-    executor = Executor(default_registry())
+    settings = Settings()  # the server's limits hold in the terminal too
+    executor = Executor(default_registry(), node_timeout_s=settings.node_timeout_s,
+                        max_text_output_bytes=settings.max_text_output_bytes)
     try:
         if args.json:
             result = executor.run(document, inputs, scope=str(args.file))

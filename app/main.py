@@ -63,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 log.warning("%d run(s) were cut off by a crash and are now 'interrupted'", interrupted)
         registry = default_registry()
         executor = Executor(registry, ResultCache(settings.cache_entries, settings.cache_bytes),
-                            node_timeout_s=settings.node_timeout_s)
+                            node_timeout_s=settings.node_timeout_s,
+                            max_text_output_bytes=settings.max_text_output_bytes)
         store = ArtifactStore(settings.artifacts_dir)
         manager = RunManager(executor, sessions, store, workers=settings.run_workers,
                              inline_limit=settings.inline_output_bytes)

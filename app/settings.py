@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,13 +23,21 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, description="largest file upload accepted")
     inline_output_bytes: int = Field(default=64 * 1024, description="larger node outputs are stored as artifacts")
     run_workers: int = Field(default=1, ge=1, description="runs executed at once; more runs wait in the queue")
-    node_timeout_s: float | None = Field(default=None, gt=0, description="a node running longer fails (no limit if unset)")
+    node_timeout_s: float | None = Field(default=1800.0, ge=0, description="seconds a node may run before it fails "
+                                         "(30 minutes by default); 0 for no limit (GENAISYS_NODE_TIMEOUT_S=0)")
+    max_text_output_bytes: int = Field(default=16 * 1024 * 1024, ge=1, description="largest text one node may "
+                                       "produce (UTF-8 bytes); a larger one fails the node")
     auth: bool = Field(default=False, description="require a user's API token on every route (`genaisys users add`)")
     file_roots: str | None = Field(default=None, description="folders graphs may read, os.pathsep-separated; "
                                    "with auth, defaults to the uploads folder, the models folder and the examples")
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3
+
+    @field_validator("node_timeout_s")
+    @classmethod
+    def _zero_is_no_limit(cls, value: float | None) -> float | None:
+        return value or None
 
     @cached_property
     def db_url(self) -> str:

@@ -139,6 +139,9 @@ class Context(Protocol):
     owner_id: str | None
     """The user whose run this is, on a studio with users (``--auth``); None without. A node
     that keeps data between runs (a vector store) keeps each owner's apart by it."""
+    max_text_output_bytes: int | None
+    """The bound on one text output (None: none). A node that multiplies text checks the
+    projected size against it before building the text."""
 
     def progress(self, fraction: float, message: str = "", preview: Any = None) -> None: ...
 

@@ -35,10 +35,11 @@ class CancelToken:
 
 class RunContext:
     def __init__(self, node_id: str, run_id: str, emit: Emitter, cancel: CancelToken, *,
-                 owner_id: str | None = None) -> None:
+                 owner_id: str | None = None, max_text_output_bytes: int | None = None) -> None:
         self.node_id = node_id
         self.run_id = run_id
         self.owner_id = owner_id
+        self.max_text_output_bytes = max_text_output_bytes
         self._emit = emit
         self._cancel = cancel
         self.provenance: dict[str, Any] = {}

@@ -32,6 +32,8 @@ from nodes.api import NodeCancelled, NodeError
 from nodes.registry import Registry
 
 NodeHook = Callable[["NodeRecord"], Any]
+MAX_TEXT_OUTPUT_BYTES = 16 * 1024 * 1024
+"""The default bound on one text output (Settings.max_text_output_bytes)."""
 
 
 class GraphInvalid(Exception):
@@ -102,11 +104,15 @@ class Executor:
         backend: Backend | None = None,
         gpu_lock: Any = GPU_LOCK,
         node_timeout_s: float | None = None,
+        max_text_output_bytes: int | None = MAX_TEXT_OUTPUT_BYTES,
     ) -> None:
         """``node_timeout_s`` bounds how long a node dispatched to the backend may run
-        (inline nodes are trivial and never timed)."""
+        (inline nodes are trivial and never timed). ``max_text_output_bytes`` bounds each
+        text a node returns (UTF-8 bytes): a larger one fails the node, so a small graph
+        cannot make a huge artifact; None for no bound."""
         self.registry = registry
         self.node_timeout_s = node_timeout_s
+        self.max_text_output_bytes = max_text_output_bytes
         self.cache = cache if cache is not None else ResultCache()
         self.backend = backend or ThreadBackend()
         self.gpu_lock = gpu_lock
@@ -290,7 +296,8 @@ class _Run:
         record.reason = signature.why_changed(before) if node.cls.cacheable else "always runs"
         record.status, record.started_at = "running", time.time()
         self.emit("node_started", nid, reason=record.reason)
-        ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel, owner_id=self.owner_id)
+        ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel, owner_id=self.owner_id,
+                         max_text_output_bytes=self.ex.max_text_output_bytes)
         if node.cls.inline:
             self._finish(node, record, signature, ctx, *self._call(node, ctx, kwargs))
             return False
@@ -340,7 +347,7 @@ class _Run:
         record.duration_s = seconds
         record.provenance = ctx.provenance
         if exc is None:
-            exc = _check_outputs(node, out)
+            exc = _check_outputs(node, out, self.ex.max_text_output_bytes)
         if isinstance(exc, NodeCancelled):
             record.status, record.reason = "cancelled", "run cancelled while this node ran"
             self._settled(record)
@@ -375,11 +382,30 @@ class _Run:
         self.emit("node_failed", record.node_id, code=code, message=message)
 
 
-def _check_outputs(node: CheckedNode, out: Any) -> Exception | None:
+def _check_outputs(node: CheckedNode, out: Any, max_text_bytes: int | None = None) -> Exception | None:
     if not isinstance(out, dict):
         return NodeError(f"node {node.id!r} ({node.cls.type_id}) returned {type(out).__name__}, not a dict of outputs")
     wanted = ("value",) if node.cls.role == "output" else node.ports.outputs_by_name
     missing = [name for name in wanted if name not in out]
     if missing:
         return NodeError(f"node {node.id!r} ({node.cls.type_id}) did not return its output(s) {', '.join(missing)}")
+    if max_text_bytes is not None:
+        for value in out.values():
+            if isinstance(value, str) and (size := _text_bytes(value, max_text_bytes)) > max_text_bytes:
+                at_least = "" if value.isascii() or len(value) < size else "at least "
+                return NodeError(f"node {node.id!r} produced a text of {at_least}{size:,} bytes; the limit is "
+                                 f"{_amount(max_text_bytes)} (GENAISYS_MAX_TEXT_OUTPUT_BYTES)")
     return None
+
+
+def _text_bytes(text: str, limit: int) -> int:
+    """The UTF-8 size of ``text`` as far as ``limit`` needs it, encoding only when the length
+    cannot decide: exact for ASCII, else the length when that is over the limit (a lower
+    bound: no character is under a byte) or surely under it (four bytes a character at most)."""
+    if text.isascii() or len(text) > limit or 4 * len(text) <= limit:
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _amount(n: int) -> str:
+    return f"{n // 1024**2} MiB" if n % 1024**2 == 0 else f"{n:,} bytes"

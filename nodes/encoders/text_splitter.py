@@ -49,12 +49,22 @@ class TextSplitter(Node):
         spans = token_spans if unit == "tokens" else char_spans
         tokenizer = load_tokenizer(model) if unit == "tokens" else None
         chunks: list[dict[str, Any]] = []
-        for doc in documents:
-            text = doc.get("text", "") if isinstance(doc, dict) else str(doc)
+        texts = [doc.get("text", "") if isinstance(doc, dict) else str(doc) for doc in documents]
+        # Overlap repeats text: size 100,000 with overlap 99,999 makes each character about
+        # 100,000 copies. The chunks may hold what the text-output bound allows, or 4x the input.
+        limit = ctx.max_text_output_bytes
+        allowed = None if limit is None else max(limit, 4 * sum(len(t) for t in texts if isinstance(t, str)))
+        held = 0
+        for doc, text in zip(documents, texts, strict=True):
             meta = doc.get("metadata", {}) if isinstance(doc, dict) else {}
             for n, (start, end) in enumerate(spans(text, size, overlap, tokenizer)):
                 piece = text[start:end].strip()
                 if piece:
+                    held += len(piece)
+                    if allowed is not None and held > allowed:
+                        raise NodeError(f"the chunks would hold more than {allowed:,} characters (size {size} with "
+                                        f"overlap {overlap} repeats the text {size / (size - overlap):,.0f} times): "
+                                        "lower the overlap or raise the size")
                     chunks.append({"text": piece, "metadata": {**meta, "chunk": n, "start": start}})
         return {"chunks": chunks}
 
