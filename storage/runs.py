@@ -199,7 +199,7 @@ def upsert_node_result(
     update, arguments left ``None`` keep what is stored. Large outputs go in as artifact
     references (``ArtifactRef.reference()``), after the artifact file is stored.
     """
-    _get_run_row(session, run_id)
+    _require_run(session, run_id)
     fields: dict[str, Any] = {
         "type": type,
         "status": status,
@@ -234,7 +234,7 @@ def add_run_events(
     are taken. ``ts`` may be a Unix time, an ISO string or a datetime (default: now). Keys
     beyond those fields are kept in ``data``, so nothing an event carried is dropped.
     """
-    _get_run_row(session, run_id)
+    _require_run(session, run_id)
     for event in events:
         if event.get("run_id") not in (None, run_id):
             raise ValueError(f"event of run {event['run_id']!r} given for run {run_id!r}")
@@ -256,7 +256,7 @@ def list_run_events(
     session: Session, *, run_id: str, after_seq: int = 0, limit: int | None = None
 ) -> list[RunEvent]:
     """Events of a run with ``seq > after_seq``, in order: a late watcher's catch-up."""
-    _get_run_row(session, run_id)
+    _require_run(session, run_id)
     query = (
         select(RunEvent)
         .where(RunEvent.run_id == run_id, RunEvent.seq > after_seq)
@@ -352,6 +352,13 @@ def _event_rows(
             )
         )
     return rows
+
+
+def _require_run(session: Session, run_id: str) -> None:
+    """Raise NotFound unless the run exists. Reads only its id: loading the row would decode
+    its document and inputs, once per node result, which made a 1,000-node run quadratic."""
+    if session.scalar(select(Run.id).where(Run.id == run_id)) is None:
+        raise NotFound("run", run_id)
 
 
 def _get_run_row(session: Session, run_id: str) -> Run:

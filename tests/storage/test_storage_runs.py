@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session, sessionmaker
 from storage_helpers import document
 
@@ -229,3 +230,28 @@ def test_shares(sessions: sessionmaker[Session], graph: tuple[Graph, GraphVersio
         repo.resolve_share(s, token=pinned.token)
     with pytest.raises(ValueError), sessions() as s, s.begin():
         repo.create_share(s, graph_id=graph_id, mode="edit")
+
+
+def test_storing_node_results_never_rereads_the_runs_document(
+    sessions: sessionmaker[Session], engine: Engine
+) -> None:
+    """A node result and its events cost the same whatever the graph's size: storing them
+    does not load (and decode) the run's document, which made a 1,000-node run quadratic."""
+    big = {"schema": "genaisys.graph/1", "nodes": [{"id": f"n{i}", "type": "t"} for i in range(1000)], "edges": []}
+    with sessions() as s, s.begin():
+        run_id = repo.create_run(s, document=big, status="running").id
+    statements: list[str] = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731  (conn, cursor, statement, ...)
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        for i in range(20):
+            with sessions() as s, s.begin():
+                repo.upsert_node_result(s, run_id=run_id, node_id=f"n{i}", type="t", status="succeeded")
+                repo.add_run_events(s, run_id=run_id, events=[{"type": "node_finished", "seq": i + 1, "node_id": f"n{i}"}])
+        with sessions() as s:
+            assert len(repo.list_run_events(s, run_id=run_id)) == 20
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+    assert statements and not [q for q in statements if "runs.document" in q], statements[:3]
+    with pytest.raises(NotFound), sessions() as s:
+        repo.upsert_node_result(s, run_id="no-such-run", node_id="n", type="t", status="running")
