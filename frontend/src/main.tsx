@@ -9,6 +9,7 @@ import "@xyflow/react/dist/style.css";
 import "./styles.css";
 import { App } from "./App";
 import { start } from "./graph/session";
+import { watchGoneWires } from "./graph/wires";
 import { installTypeColors, useCatalog } from "./stores/catalogStore";
 import { isDirty, useGraph } from "./stores/graphStore";
 import { useValidation } from "./stores/validationStore";
@@ -20,6 +21,9 @@ useGraph.subscribe((s, prev) => {
     useValidation.getState().schedule(() => useGraph.getState().document(), s.structureRevision, delay);
   }
 });
+
+// a wire whose port the validator says is gone (a renamed `{slot}`) is removed, undoably
+watchGoneWires();
 
 useCatalog.subscribe((s, prev) => {
   if (s.colors !== prev.colors) installTypeColors(s.colors);

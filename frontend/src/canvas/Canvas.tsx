@@ -25,7 +25,7 @@ import { useUi } from "../stores/uiStore";
 import { ConnectionLine } from "./ConnectionLine";
 import { checkLive, refusal } from "./connection";
 import { useCanvasDrop } from "./drop";
-import { fitGraph } from "./fit";
+import { HOME_VIEWPORT, fitGraph, fitOpened } from "./fit";
 import { QuickAdd } from "./QuickAdd";
 
 const DELETE_KEYS = ["Delete", "Backspace"];
@@ -58,7 +58,8 @@ function useViewRequests(): void {
   const sized = useStore((s) => s.width > 0 && s.height > 0);
   useEffect(() => {
     if (!fitRequest || !sized) return;
-    const frame = requestAnimationFrame(() => fitGraph(flow, store.getState()));
+    // a graph just opened: readable at its inputs; a new one: home (zoom 1)
+    const frame = requestAnimationFrame(() => fitOpened(flow, store.getState()));
     return () => cancelAnimationFrame(frame);
   }, [fitRequest, sized, flow, store]);
   useEffect(() => {
@@ -119,7 +120,7 @@ export function Canvas() {
         onlyRenderVisibleElements
         minZoom={0.05}
         maxZoom={2.5}
-        defaultViewport={{ x: 40, y: 40, zoom: 0.9 }}
+        defaultViewport={HOME_VIEWPORT}
       >
         <Background variant={BackgroundVariant.Dots} gap={22} size={1.4} color="#2f3542" />
         <MiniMap pannable zoomable nodeColor={minimapColor} maskColor="rgba(10,12,16,0.7)" />

@@ -1,4 +1,4 @@
-/** The corner messages of the toast store. */
+/** The corner messages of the toast store; a click dismisses one, its button (if any) acts. */
 
 import { useToasts } from "../stores/toastStore";
 
@@ -8,7 +8,14 @@ export function Toasts() {
   return (
     <div className="toasts" role="status" aria-live="polite">
       {toasts.map((t) => (
-        <div key={t.id} className={`toast toast-${t.kind}`} onClick={() => dismiss(t.id)}>{t.message}</div>
+        <div key={t.id} className={`toast toast-${t.kind}`} onClick={() => dismiss(t.id)}>
+          <span className="toast-message">{t.message}</span>
+          {t.action && (
+            <button type="button" className="btn small toast-action" onClick={(e) => { e.stopPropagation(); dismiss(t.id); t.action!.run(); }}>
+              {t.action.label}
+            </button>
+          )}
+        </div>
       ))}
     </div>
   );

@@ -36,6 +36,7 @@ export async function newGraph(): Promise<void> {
   if (!(await confirmDiscard("Start a new graph"))) return;
   resetGraph();
   useRun.getState().clear();
+  useUi.getState().requestFit(); // an empty graph's fit is home: zoom 1, not the last graph's view
   setLocationGraph(null);
 }
 

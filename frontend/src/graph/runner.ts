@@ -3,6 +3,7 @@
 
 import { ApiError, api, eventsUrl } from "../api/client";
 import type { RunEvent, ValidationReport } from "../api/types";
+import { useCatalog } from "../stores/catalogStore";
 import { isDirty, useGraph } from "../stores/graphStore";
 import { isActive, useRun } from "../stores/runStore";
 import { toast } from "../stores/toastStore";
@@ -80,10 +81,27 @@ async function settle(runId: string): Promise<void> {
   }
 }
 
+/** The graph's output nodes that the run gave a value. */
+function outputsShown(): string[] {
+  const { nodes } = useRun.getState();
+  const byType = useCatalog.getState().byType;
+  return useGraph.getState().nodes.filter((n) => byType[n.data.type]?.role === "output" && nodes[n.id]?.outputs).map((n) => n.id);
+}
+
 function announce(status: string): void {
   const run = useRun.getState();
-  if (status === "succeeded") toast.success(`Run finished${run.duration !== null ? ` in ${run.duration.toFixed(1)} s` : ""}`);
-  else if (status === "cancelled") toast.info("Run cancelled");
+  if (status === "succeeded") {
+    const finished = `Run finished${run.duration !== null ? ` in ${run.duration.toFixed(1)} s` : ""}`;
+    const ui = useUi.getState();
+    if (!outputsShown().length) toast.success(finished);
+    else if (ui.panelOpen) {
+      // what the user ran for: the results, not the problems tab they may have left open
+      ui.showTab("result");
+      toast.success(finished);
+    } else {
+      toast.success(finished, { label: "Show result", run: () => useUi.getState().showTab("result") });
+    }
+  } else if (status === "cancelled") toast.info("Run cancelled");
   else {
     const failed = Object.entries(run.nodes).find(([, n]) => n.status === "failed");
     toast.error(failed ? `Node '${failed[0]}' failed: ${failed[1].error ?? ""}` : "The run failed");

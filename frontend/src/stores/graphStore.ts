@@ -69,11 +69,16 @@ export interface GraphState {
   setName: (name: string) => void;
   setPositions: (positions: Record<string, { x: number; y: number }>) => void;
   removeNodes: (ids: string[]) => void;
+  /** Remove edges as part of the edit that broke them (no undo step of their own): undoing
+   * that edit brings them back with it. */
+  dropEdges: (ids: string[]) => void;
   selectOnly: (id: string | null) => void;
   copySelection: () => Fragment | null;
   paste: (fragment: Fragment, offset: { x: number; y: number }) => string[];
   checkpoint: (key?: string, windowMs?: number) => void;
   undo: () => void;
+  /** Undo until the history is `depth` steps deep (the state the `depth`-th step saved). */
+  undoTo: (depth: number) => void;
   redo: () => void;
 }
 
@@ -225,6 +230,11 @@ export const useGraph = create<GraphState>()((set, get) => {
       s.checkpoint();
       commit({ nodes: s.nodes.filter((n) => !gone.has(n.id)), edges: s.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target)) });
     },
+    dropEdges: (ids) => {
+      const gone = new Set(ids);
+      const edges = get().edges.filter((e) => !gone.has(e.id));
+      if (edges.length !== get().edges.length) commit({ edges });
+    },
     selectOnly: (id) => {
       set({
         nodes: get().nodes.map((n) => (n.selected === (n.id === id) ? n : { ...n, selected: n.id === id })),
@@ -285,6 +295,10 @@ export const useGraph = create<GraphState>()((set, get) => {
       if (!prev) return;
       lastCheckpoint = { key: "", at: 0 };
       restore(prev, past.slice(0, -1), [snapshot(), ...future]);
+    },
+    undoTo: (depth) => {
+      if (depth < 1 || get().readOnly) return;
+      while (get().past.length >= depth) get().undo();
     },
     redo: () => {
       const { past, future } = get();
