@@ -40,15 +40,17 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run", "--disable-quic"]
 UNITS = 100  # 5 nodes and 6 edges each
 
-# Resolves when every node is in the DOM, measured (React Flow shows a node once it knows its
-# size) and the viewport has been fitted; returns the page's clock then.
+# Resolves when the opening view is drawn: the viewport set to the readable opening zoom (a
+# big graph opens at 0.8 on its inputs, see frontend/src/canvas/fit.ts), and every node in
+# view in the DOM and measured (React Flow shows a node once it knows its size); returns the
+# page's clock then. ``n`` is the graph's size, an upper bound on what is drawn.
 RENDERED = """n => new Promise(resolve => {
   const check = () => {
     const nodes = document.querySelectorAll('.react-flow__node');
-    const shown = nodes.length === n && [...nodes].every(e => e.style.visibility !== 'hidden');
+    const shown = nodes.length > 0 && nodes.length <= n && [...nodes].every(e => e.style.visibility !== 'hidden');
     const vp = document.querySelector('.react-flow__viewport');
-    const fitted = vp && new DOMMatrix(getComputedStyle(vp).transform).a < 0.5;
-    if (shown && fitted) resolve(performance.now()); else requestAnimationFrame(check);
+    const opened = vp && new DOMMatrix(getComputedStyle(vp).transform).a >= 0.75;
+    if (shown && opened) resolve(performance.now()); else requestAnimationFrame(check);
   };
   check();
 })"""
@@ -154,6 +156,16 @@ def zoom(page: Page) -> float:
     return page.locator(".react-flow__viewport").evaluate("e => new DOMMatrix(getComputedStyle(e).transform).a")
 
 
+def fit_whole(page: Page) -> None:
+    """Fit view, as a person would, until the whole graph is in view (zoom below 0.5)."""
+    page.get_by_role("button", name="Fit view", exact=True).click()
+    for _ in range(100):
+        if zoom(page) < 0.5:
+            return
+        page.wait_for_timeout(50)
+    raise RuntimeError(f"fit view left the zoom at {zoom(page):.2f}")
+
+
 def zoom_to_one(page: Page) -> None:
     for _ in range(40):  # the zoom-in button, as a person would, until about 1:1
         if zoom(page) >= 0.95:
@@ -181,6 +193,7 @@ def main() -> None:
                 opens = [time_open(page, url, doc["name"], n_nodes) for _ in range(args.repeat)]
                 colds = [time_cold_load(page, url, graph_id, n_nodes) for _ in range(args.repeat)]
                 page.wait_for_timeout(1500)  # let the validator's first answer land
+                fit_whole(page)
                 whole = pan_fps(page)
                 zoom_to_one(page)
                 page.wait_for_timeout(500)
@@ -195,7 +208,7 @@ def main() -> None:
             proc.wait(15)
 
     rows = [
-        ("open (Open dialog → drawn)", f"{statistics.median(opens):.3f} s", f"best {min(opens):.3f} s", "≤ 1 s"),
+        ("open (Open dialog → opening view drawn)", f"{statistics.median(opens):.3f} s", f"best {min(opens):.3f} s", "≤ 1 s"),
         ("cold load (#graph=ID)", f"{statistics.median(colds):.3f} s", f"best {min(colds):.3f} s", ""),
         ("pan, whole graph in view", f"{whole['fps']} fps", f"p95 frame {whole['p95_frame_ms']} ms", "≥ 55 fps"),
         (f"pan, zoom 1 ({near['nodes_on_screen']} nodes on screen)", f"{near['fps']} fps", f"p95 frame {near['p95_frame_ms']} ms", "≥ 55 fps"),
