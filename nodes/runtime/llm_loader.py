@@ -412,6 +412,9 @@ def _ensure_adapter(llm: LLM, adapter: Mapping[str, Any]) -> str:
     if kind != "lora":
         raise NodeError(f"the LLM takes LoRA adapters only, got an adapter of kind {kind!r}")
     given = str(adapter.get("path", ""))
+    if adapter.get("format") == "safetensors" or given.endswith(".safetensors"):
+        raise NodeError(f"{given!r} is a diffusion LoRA (.safetensors); a language model takes a peft adapter "
+                        "folder (adapter_config.json and its weights)")
     path = adapter_folder(given)
     name = "lora_" + str(adapter.get("sha256") or adapter_digest(path))[:16]
     if name in llm.adapters:

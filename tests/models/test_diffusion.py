@@ -18,7 +18,6 @@ import pytest
 from app.engine.context import CancelToken
 from app.engine.executor import Executor, RunResult
 from app.engine.validate import validate
-from nodes.api import Context, Input, Node, Output
 from nodes.registry import Registry, discover
 
 pytestmark = pytest.mark.slow
@@ -30,24 +29,12 @@ MODULES = ("nodes.models.text_to_image", "nodes.models.sd_denoiser", "nodes.mode
            "nodes.encoders.sd_prompt_encoder", "nodes.encoders.image_loader", "nodes.io.image_output")
 
 
-class LoraSource(Node):
-    """Stands in for the LoRA adapter node: emits the Adapter value it documents."""
-
-    type_id = "test.lora_source"
-    inline = True
-    inputs = (Input("path", "Text", connectable=False), Input("scale", "Number", default=1.0))
-    outputs = (Output("adapter", "Adapter"),)
-
-    def run(self, ctx: Context, path: str, scale: float) -> dict[str, Any]:
-        return {"adapter": {"kind": "lora", "path": path, "scale": scale}}
-
-
 @pytest.fixture(scope="module")
 def registry() -> Registry:
     reg = discover()
     broken = [e for e in reg.load_errors if e.module in MODULES]
     assert not broken, broken
-    return reg.extend([LoraSource])
+    return reg
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +72,7 @@ def one_node(seed: int, lora: Path | None = None, **extra: Any) -> dict[str, Any
              {"id": "out", "type": "io.image_output"}]
     edges = [("t2i", "image", "out", "value")]
     if lora is not None:
-        nodes.append({"id": "lora", "type": "test.lora_source", "params": {"path": str(lora)}})
+        nodes.append({"id": "lora", "type": "models.lora_adapter", "params": {"path": str(lora)}})
         edges.append(("lora", "adapter", "t2i", "adapter"))
     return doc(nodes, edges)
 
@@ -99,7 +86,7 @@ def decomposed(seed: int, lora: Path | None = None) -> dict[str, Any]:
     ]
     edges = [("enc", "conditioning", "den", "conditioning"), ("den", "latent", "vae", "latent"), ("vae", "image", "out", "value")]
     if lora is not None:
-        nodes.append({"id": "lora", "type": "test.lora_source", "params": {"path": str(lora)}})
+        nodes.append({"id": "lora", "type": "models.lora_adapter", "params": {"path": str(lora)}})
         edges += [("lora", "adapter", "enc", "adapter"), ("lora", "adapter", "den", "adapter")]
     return doc(nodes, edges)
 
@@ -134,6 +121,7 @@ def test_decomposed_graph_gives_the_one_node_pixels(registry: Registry) -> None:
 
 
 def test_lora_changes_the_image_and_removing_it_restores_it(registry: Registry, lora_dir: Path) -> None:
+    """Through the shipped LoRA adapter node, on the folder ``save_lora_weights`` writes."""
     base = pixels(run(registry, one_node(4)))
     with_lora = pixels(run(registry, one_node(4, lora=lora_dir)))
     assert np.abs(with_lora.astype(int) - base).mean() > 0.5
@@ -215,3 +203,23 @@ def test_previews_are_throttled_to_a_few_a_second_but_every_step_is_reported() -
     for i in range(3):
         callback(None, i, None, {"latents": torch.zeros(1, 4, 8, 8)})
     assert all(p for _, p in slow.calls)
+
+
+def test_the_lora_node_takes_the_safetensors_file_itself_and_names_what_it_cannot_use(registry: Registry,
+                                                                                        lora_dir: Path) -> None:
+    (weights,) = lora_dir.glob("*.safetensors")
+    from_folder = run(registry, one_node(5, lora=lora_dir))
+    from_file = run(registry, one_node(5, lora=weights))
+    assert np.array_equal(pixels(from_file), pixels(from_folder))
+    assert not np.array_equal(pixels(from_file), pixels(run(registry, one_node(5))))
+    adapter = from_file.nodes["lora"].provenance["adapter"]
+    assert adapter["format"] == "safetensors" and len(adapter["sha256"]) == 64
+    assert from_folder.nodes["lora"].provenance["adapter"]["sha256"] == adapter["sha256"]  # the same weights
+
+    two = lora_dir.parent / "two-loras"
+    two.mkdir(exist_ok=True)
+    for name in ("a.safetensors", "b.safetensors"):
+        (two / name).write_bytes(weights.read_bytes())
+    failed = Executor(registry).run(one_node(5, lora=two))
+    assert failed.status == "failed"
+    assert "2 .safetensors files" in failed.nodes["lora"].error["message"]

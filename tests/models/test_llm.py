@@ -167,6 +167,11 @@ def test_lora_adapter_node_names_a_bad_folder(registry, tmp_path: Path) -> None:
     assert result.nodes["llm"].error["code"] == "upstream_failed"
     result, _ = run(registry, graph(QUESTION, adapter={"path": str(tmp_path)}))
     assert "adapter_config.json" in result.nodes["lora"].error["message"]
+    diffusion_lora = tmp_path / "style.safetensors"
+    diffusion_lora.write_bytes(b"\0" * 64)  # a diffusion LoRA file: fine for the node, not for a language model
+    result, _ = run(registry, graph(QUESTION, adapter={"path": str(diffusion_lora)}))
+    assert result.nodes["lora"].status == "succeeded"
+    assert "language model takes a peft adapter folder" in result.nodes["llm"].error["message"]
 
 
 def test_cancel_stops_generation_quickly(registry) -> None:
