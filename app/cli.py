@@ -97,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--input", "-i", action="append", default=[], metavar="NODE_ID=VALUE",
                      help="a value for an io input node (repeatable)")
     run.add_argument("--json", action="store_true", help="print the run record as JSON, no progress bars")
+    run.add_argument("--out", type=Path, default=None, metavar="DIR",
+                     help="write image and audio outputs into DIR as PNG and WAV files, and print their paths")
     run.set_defaults(func=cmd_run)
     return p
 
@@ -329,28 +331,68 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     finally:
         executor.backend.shutdown()
+    outputs = dict(result.outputs)
+    if args.out is not None:
+        outputs.update(_write_media(result.outputs, args.out))
     if args.json:
         print(json.dumps({
             "run_id": result.run_id,
             "status": result.status,
             "duration_s": result.duration_s,
-            "outputs": result.outputs,
+            "outputs": outputs,
             "nodes": {nid: r.to_json() for nid, r in result.nodes.items()},
         }, indent=2, default=repr))
     else:
-        _print_outputs(result)
+        _print_outputs(result, outputs)
     return EXIT_OK if result.status == "succeeded" else EXIT_INVALID
 
 
-def _print_outputs(result: Any) -> None:
+def _write_media(outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
+    """Image outputs as ``<node id>.png``, audio as ``<node id>.wav``; what each became."""
+    from app.outputs import _is_audio, _is_image, wav_bytes
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {folder}: cannot make the folder: {exc.strerror or exc}") from None
+    written: dict[str, dict[str, str]] = {}
+    for nid, value in outputs.items():
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nid).strip(".") or "output"
+        if _is_image(value):
+            path = folder / f"{safe}.png"
+            value.save(path, format="PNG")
+        elif _is_audio(value):
+            path = folder / f"{safe}.wav"
+            path.write_bytes(wav_bytes(value["samples"], int(value["sample_rate"])))
+        else:
+            continue
+        written[nid] = {"file": str(path)}
+    return written
+
+
+def _print_outputs(result: Any, outputs: dict[str, Any]) -> None:
     for nid, rec in result.nodes.items():
         if rec.status == "failed" and rec.error and rec.error["code"] != "upstream_failed":
             print(f"node {nid!r} failed: {rec.error['message']}", file=sys.stderr)
-    for nid, value in result.outputs.items():
-        text = value if isinstance(value, str) else json.dumps(value, indent=2, default=repr)
+    for nid, value in outputs.items():
+        if isinstance(value, dict) and set(value) == {"file"}:
+            print(f"── {nid} ──\n{value['file']}")
+            continue
+        text = value if isinstance(value, str) else json.dumps(value, indent=2, default=_describe)
         print(f"── {nid} ──\n{text}")
     print(f"run {result.status} in {result.duration_s:.2f} s "
           f"({len(result.ran)} ran, {len(result.cached)} cached)", file=sys.stderr)
+
+
+def _describe(value: Any) -> str:
+    """What an output that is not JSON is, in words (an image, a sound): no Python repr."""
+    from app.outputs import _is_audio, _is_image
+
+    if _is_image(value):
+        return f"<image {value.size[0]}x{value.size[1]}: write it with --out DIR>"
+    if _is_audio(value):
+        return f"<audio {len(value['samples']) / max(1, int(value['sample_rate'])):.1f} s: write it with --out DIR>"
+    return f"<{type(value).__name__}>"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from app.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,3 +101,23 @@ def test_console_script_runs_without_traceback():
     assert proc.returncode == 1
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "problem(s)" in proc.stdout
+
+
+@pytest.mark.slow  # runs tiny-sd three times
+def test_run_out_writes_images_as_png_files_and_prints_their_paths(tmp_path, capsys):
+    from PIL import Image
+
+    example = ROOT / "examples" / "stable_diffusion.json"
+    assert main(["run", str(example)]) == 0
+    shown = capsys.readouterr().out
+    assert "PIL" not in shown and "<image 64x64: write it with --out DIR>" in shown  # no Python repr
+    out = tmp_path / "images"
+    assert main(["run", str(example), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    (png,) = out.glob("*.png")
+    assert str(png) in printed
+    with Image.open(png) as image:
+        assert image.format == "PNG" and image.size == (64, 64)
+    assert main(["run", str(example), "--out", str(out), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert [v for v in record["outputs"].values()] == [{"file": str(png)}]
