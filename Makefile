@@ -63,7 +63,7 @@ test-frontend: frontend/node_modules/.package-lock.json
 	cd frontend && npm test
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check app nodes storage tests bench
+	$(VENV)/bin/ruff check app nodes storage tests bench scripts
 
 bench: install
 	$(PY) bench/executor_overhead.py

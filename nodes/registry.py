@@ -75,7 +75,8 @@ class Registry:
         return by_tail[0] if by_tail else None
 
     def catalog(self) -> dict[str, Any]:
-        """The JSON the canvas reads: every node, every type, and what failed to load."""
+        """The JSON the canvas reads: every node, every type (with the data of the type rule
+        that the canvas's local check applies), and what failed to load."""
         nodes = sorted(self.nodes.values(), key=lambda c: (KINDS.index(c.category) if c.category in KINDS else 99, c.type_id))
         return {
             "nodes": [cls.describe() for cls in nodes],

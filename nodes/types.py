@@ -6,10 +6,14 @@ A type is an immutable value: a name plus arguments. Arguments are other types
 and serialise to JSON for the canvas, which colours handles by ``name``.
 
 `unify` is the whole compatibility rule, written once and pure: the validator calls it
-for every edge, the canvas asks the server for the same verdicts, and the tests check
-it case by case. Variables let one node say "my output has the dimension of my input":
-the validator binds them edge by edge in topological order, so a dimension known at one
-end of a graph is known everywhere downstream of it.
+for every edge, and the server stays the authority. The canvas answers while the mouse
+moves with a port of it that reads the rule's data (`type_catalog`) from the catalog; one
+table of cases generated from this module (``scripts/generate_type_data.py``) is asserted
+by both test suites, so the two cannot drift apart.
+
+Variables let one node say "my output has the dimension of my input": the validator binds
+them edge by edge in topological order, so a dimension known at one end of a graph is known
+everywhere downstream of it.
 """
 
 from __future__ import annotations
@@ -179,11 +183,30 @@ TYPE_COLOURS: dict[str, str] = {
 # The only implicit conversions: sender name -> receiver names it may also feed.
 _WIDENS_TO: dict[str, frozenset[str]] = {"Integer": frozenset({"Number"})}
 
+# Receivers that also take a single value of their item type (their first argument), which
+# then arrives as a one-item list; senders of these names are never lifted (no list of lists
+# by accident, and an ``Any`` output already feeds everything).
+_LIFTS_INTO: frozenset[str] = frozenset({"List"})
+_NOT_LIFTED: frozenset[str] = frozenset({"List", "Any"})
+
 
 def type_catalog() -> list[dict]:
-    """Every type name with its colour and argument kinds, for the canvas legend."""
+    """Every type name with its colour and the data of the rule about it, for the canvas.
+
+    The canvas's local check (``frontend/src/types/typesys.ts``) reads the rule's data from
+    here instead of keeping its own: ``args`` (the argument kinds), ``widens_to`` (the
+    receivers a value of this type may also feed), ``takes_single_item`` (a receiver of this
+    type also takes one value of its item type) and ``liftable`` (a single value of this type
+    may be lifted so). ``frontend/test/type_cases.json`` pins the algorithm itself."""
     return [
-        {"name": name, "color": TYPE_COLOURS[name], "args": list(sig)}
+        {
+            "name": name,
+            "color": TYPE_COLOURS[name],
+            "args": list(sig),
+            "widens_to": sorted(_WIDENS_TO.get(name, ())),
+            "takes_single_item": name in _LIFTS_INTO,
+            "liftable": name not in _NOT_LIFTED,
+        }
         for name, sig in _SIGNATURES.items()
     ]
 
@@ -305,8 +328,8 @@ def connect(sender: Arg, receiver: Arg, bindings: Bindings | None = None) -> tup
     verdict = unify(sender, receiver, bindings)
     if verdict is not Verdict.TYPE_MISMATCH:
         return verdict, False
-    if (isinstance(receiver, Type) and receiver.name == "List" and isinstance(sender, Type)
-            and sender.name not in ("List", "Any")):
+    if (isinstance(receiver, Type) and receiver.name in _LIFTS_INTO and isinstance(sender, Type)
+            and sender.name not in _NOT_LIFTED):
         lifted = unify(sender, receiver.args[0], bindings)
         if lifted is not Verdict.TYPE_MISMATCH:
             return lifted, lifted is Verdict.OK

@@ -9,5 +9,6 @@ router = APIRouter(prefix="/api/nodes", tags=["nodes"])
 
 @router.get("")
 def read_catalog(registry: RegistryDep) -> dict[str, Any]:
-    """The node catalog: every node's ports and params, the types and their colours."""
+    """The node catalog: every node's ports and params, the types with their colours and the
+    data of the type rule (argument kinds, widenings, lifting) that the canvas applies."""
     return registry.catalog()

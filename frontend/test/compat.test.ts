@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 import type { NodeTypes } from "../src/api/types";
 import { type ConnectionVerdict, type GraphView, checkConnection, reaches } from "../src/types/compat";
-import { byType, types } from "./helpers";
+import { DEFAULT_TYPE_RULES, rulesOf } from "../src/types/typesys";
+import { byType, catalog, types } from "./helpers";
 
 const NODES: Record<string, string> = {
   q: "io.text_input",
@@ -103,6 +104,16 @@ describe("checkConnection", () => {
     const unknown = check(view(), "q", "text", "prompt", "question");
     expect(unknown.ok).toBe(false);
     if (!unknown.ok) expect(unknown.code).toBe("unknown_port");
+  });
+
+  it("applies the rules the view carries (read from the catalog's types)", () => {
+    const withRules = (rules: GraphView["rules"]): GraphView => ({ ...view(), rules });
+    expect(check(withRules(rulesOf(catalog)), "n", "number", "llm", "temperature").ok).toBe(true);
+    expect(check(withRules(rulesOf(catalog)), "q", "text", "emb", "texts")).toEqual({ ok: true, lifted: true });
+    const noWidening = check(withRules({ ...DEFAULT_TYPE_RULES, widens_to: {} }), "n", "number", "llm", "temperature");
+    expect(noWidening.ok).toBe(false);
+    if (!noWidening.ok) expect(noWidening.reason).toContain("Integer cannot feed Number");
+    expect(check(withRules({ ...DEFAULT_TYPE_RULES, lifts_into: [] }), "q", "text", "emb", "texts").ok).toBe(false);
   });
 
   it("refuses a node type that is not installed", () => {

@@ -1,4 +1,4 @@
-/** Test helpers: a snapshot of the real catalog (`GET /api/nodes`, 15 nodes) loaded into the
+/** Test helpers: a snapshot of the real catalog (`GET /api/nodes`, every shipped node) loaded into the
  * catalog store, and a tiny graph builder. */
 
 import type { CatalogResponse, GraphDocument, NodeTypes } from "../src/api/types";

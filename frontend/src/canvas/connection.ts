@@ -14,6 +14,7 @@ export function liveView(): GraphView {
     catalog: useCatalog.getState().byType,
     types: useValidation.getState().types,
     edges,
+    rules: useCatalog.getState().typeRules,
   };
 }
 

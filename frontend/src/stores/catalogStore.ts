@@ -4,6 +4,7 @@
 import { create } from "zustand";
 import { api } from "../api/client";
 import type { CatalogNode, CatalogResponse } from "../api/types";
+import { DEFAULT_TYPE_RULES, rulesOf, type TypeRules } from "../types/typesys";
 
 export interface CatalogState {
   status: "idle" | "loading" | "ready" | "error";
@@ -13,6 +14,8 @@ export interface CatalogState {
   categories: string[];
   colors: Record<string, string>;
   loadErrors: CatalogResponse["load_errors"];
+  /** the compatibility rule's data, as the catalog ships it (the defaults until it loads) */
+  typeRules: TypeRules;
   load: () => Promise<void>;
   setCatalog: (catalog: CatalogResponse) => void;
 }
@@ -27,6 +30,7 @@ export const useCatalog = create<CatalogState>()((set, get) => ({
   categories: [],
   colors: {},
   loadErrors: [],
+  typeRules: DEFAULT_TYPE_RULES,
   load: async () => {
     if (get().status === "loading") return;
     set({ status: "loading", error: null });
@@ -39,7 +43,8 @@ export const useCatalog = create<CatalogState>()((set, get) => ({
   setCatalog: (catalog) => {
     const byType = Object.fromEntries(catalog.nodes.map((n) => [n.type, n]));
     const colors = Object.fromEntries(catalog.types.map((t) => [t.name, t.color]));
-    set({ status: "ready", nodes: catalog.nodes, byType, categories: catalog.categories, colors, loadErrors: catalog.load_errors });
+    set({ status: "ready", nodes: catalog.nodes, byType, categories: catalog.categories, colors, loadErrors: catalog.load_errors,
+          typeRules: rulesOf(catalog) });
   },
 }));
 

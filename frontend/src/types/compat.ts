@@ -1,11 +1,13 @@
 /** May this output feed that input? The canvas's `isValidConnection`, and the sentence that
- * says why not. Uses the ported `connect` rule with the catalog's declared types and the
- * validator's resolved ones (dimension variables bound across the graph). */
+ * says why not. Uses the ported `connect` rule with the catalog's type rules and declared
+ * types and the validator's resolved ones (dimension variables bound across the graph). */
 
 import type { CatalogNode, NodeTypes } from "../api/types";
 import {
   type Arg,
   type Bindings,
+  DEFAULT_TYPE_RULES,
+  type TypeRules,
   type TypeV,
   type VarV,
   Verdict,
@@ -31,16 +33,18 @@ export interface GraphView {
   /** the validator's resolved types, node id -> ports -> label */
   types: Record<string, NodeTypes>;
   edges: readonly { source: string; target: string }[];
+  /** the rule's data from the catalog's `types` (see `rulesOf`); the built-in defaults when absent */
+  rules?: TypeRules;
 }
 
 export type ConnectionVerdict =
   | { ok: true; lifted: boolean }
   | { ok: false; code: string; reason: string; senderLabel?: string; receiverLabel?: string };
 
-function parseLabel(label: string | undefined): TypeV | VarV | null {
+function parseLabel(label: string | undefined, rules: TypeRules): TypeV | VarV | null {
   if (!label) return null;
   try {
-    return parseType(label);
+    return parseType(label, rules);
   } catch {
     return null;
   }
@@ -68,19 +72,20 @@ export function reaches(edges: GraphView["edges"], from: string, to: string): bo
 
 /** The variables the target node has already bound, read back from the validator's
  * resolved input types (every input but the one being wired). */
-function targetBindings(entry: CatalogNode, resolved: NodeTypes | undefined, except: string): Bindings {
+function targetBindings(entry: CatalogNode, resolved: NodeTypes | undefined, except: string, rules: TypeRules): Bindings {
   const b: Bindings = {};
   if (!resolved) return b;
   for (const input of entry.inputs) {
     if (input.name === except) continue;
-    const seen = parseLabel(resolved.inputs[input.name]);
-    if (seen) unify(seen, typeFromJson(input.type), b);
+    const seen = parseLabel(resolved.inputs[input.name], rules);
+    if (seen) unify(seen, typeFromJson(input.type), b, rules);
   }
   return b;
 }
 
 export function checkConnection(view: GraphView, c: ConnectionQuery): ConnectionVerdict {
   const { source, target } = c;
+  const rules = view.rules ?? DEFAULT_TYPE_RULES;
   const sourcePort = c.sourceHandle ?? "";
   const targetPort = c.targetHandle ?? "";
   if (source === target) return refuse("cycle", "A node cannot feed itself.");
@@ -89,18 +94,18 @@ export function checkConnection(view: GraphView, c: ConnectionQuery): Connection
   if (!srcEntry || !dstEntry) return refuse("unknown_node_type", "One of these nodes has a type that is not installed.");
 
   const declaredOut = srcEntry.outputs.find((o) => o.name === sourcePort);
-  const sender: Arg = parseLabel(view.types[source]?.outputs[sourcePort]) ?? (declaredOut ? typeFromJson(declaredOut.type) : null);
+  const sender: Arg = parseLabel(view.types[source]?.outputs[sourcePort], rules) ?? (declaredOut ? typeFromJson(declaredOut.type) : null);
   if (sender === null) return refuse("unknown_port", `${srcEntry.title} has no output '${sourcePort}'.`);
 
   const declaredIn = dstEntry.inputs.find((i) => i.name === targetPort);
   if (declaredIn && !declaredIn.connectable) {
     return refuse("not_connectable", `'${declaredIn.label}' of ${dstEntry.title} is a setting and cannot be wired; set it on the node.`);
   }
-  const receiver = declaredIn ? typeFromJson(declaredIn.type) : parseLabel(view.types[target]?.inputs[targetPort]);
+  const receiver = declaredIn ? typeFromJson(declaredIn.type) : parseLabel(view.types[target]?.inputs[targetPort], rules);
   if (!receiver) return refuse("unknown_port", `${dstEntry.title} has no input '${targetPort}'.`);
 
-  const bindings = declaredIn ? targetBindings(dstEntry, view.types[target], targetPort) : {};
-  const [verdict, lifted] = connect(sender, receiver, bindings);
+  const bindings = declaredIn ? targetBindings(dstEntry, view.types[target], targetPort, rules) : {};
+  const [verdict, lifted] = connect(sender, receiver, bindings, rules);
   const senderLabel = typeToString(sender);
   const receiverLabel = typeToString(substitute(receiver, bindings));
   const outName = declaredOut?.label ?? sourcePort;
