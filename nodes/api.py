@@ -61,6 +61,11 @@ class Input:
     connectable: bool = True
     label: str = ""
 
+    @property
+    def shown(self) -> str:
+        """The name the canvas shows on the node, which every message names it by."""
+        return self.label or self.name.replace("_", " ")
+
     def __post_init__(self) -> None:
         if not _PORT.match(self.name):
             raise ValueError(f"input name {self.name!r} must be an identifier")
@@ -90,7 +95,7 @@ class Input:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "label": self.label or self.name.replace("_", " "),
+            "label": self.shown,
             "type": self.port_type.to_json(),
             "required": self.required,
             "default": self.default if self.has_default else None,
@@ -112,6 +117,11 @@ class Output:
     help: str = ""
     label: str = ""
 
+    @property
+    def shown(self) -> str:
+        """The name the canvas shows on the node, which every message names it by."""
+        return self.label or self.name.replace("_", " ")
+
     def __post_init__(self) -> None:
         if not _PORT.match(self.name):
             raise ValueError(f"output name {self.name!r} must be an identifier")
@@ -125,7 +135,7 @@ class Output:
     def to_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
-            "label": self.label or self.name.replace("_", " "),
+            "label": self.shown,
             "type": self.port_type.to_json(),
             "help": self.help,
         }

@@ -286,7 +286,7 @@ def _check_edges(
                 wired_to_broken.add((dst.id, edge.target_port))
             continue
         if edge.source_port not in src.ports.outputs_by_name:
-            have = ", ".join(src.ports.outputs_by_name) or "none"
+            have = ", ".join(src.ports.outputs_by_name) or "none"  # an edge names ports by name
             problems.append(
                 Problem("unknown_port", f"node {src.id!r} ({src.cls.title}) has no output {edge.source_port!r}; its outputs: {have}",
                         node_id=src.id, port=edge.source_port, edge_id=edge.id)
@@ -302,7 +302,7 @@ def _check_edges(
             continue
         if not port.connectable:
             problems.append(
-                Problem("not_connectable", f"input {port.name!r} of node {dst.id!r} is a setting and cannot be wired; set it on the node",
+                Problem("not_connectable", f"input {port.shown!r} of node {dst.id!r} is a setting and cannot be wired; set it on the node",
                         node_id=dst.id, port=port.name, edge_id=edge.id)
             )
             continue
@@ -310,7 +310,7 @@ def _check_edges(
             other = dst.incoming[edge.target_port]
             problems.append(
                 Problem("multiple_inputs",
-                        f"input {edge.target_port!r} of node {dst.id!r} already has an edge from {other[0]!r}.{other[1]}; "
+                        f"input {port.shown!r} of node {dst.id!r} already has an edge from {_output(nodes, *other)}; "
                         f"it takes one value — remove one edge or join the values first",
                         node_id=dst.id, port=edge.target_port, edge_id=edge.id)
             )
@@ -365,13 +365,20 @@ def _infer_types(nodes: dict[str, CheckedNode], graph: nx.DiGraph, *, has_cycle:
                 continue
             want = substitute(port.port_type, bindings)
             if verdict is Verdict.DIMENSION_MISMATCH:
-                msg = (f"{source[0]!r}.{source[1]} gives {sent} but input {port.name!r} of node {nid!r} needs {want}: "
+                msg = (f"{_output(nodes, *source)} gives {sent} but input {port.shown!r} of node {nid!r} needs {want}: "
                        "the vectors have different dimensions — use the same embedding model on both sides")
             else:
-                msg = f"{source[0]!r}.{source[1]} gives {sent}, which input {port.name!r} of node {nid!r} ({node.cls.title}) cannot take: it needs {want}"
+                msg = (f"{_output(nodes, *source)} gives {sent}, which input {port.shown!r} of node {nid!r} ({node.cls.title}) "
+                       f"cannot take: it needs {want}")
             problems.append(Problem(verdict.value, msg, node_id=nid, port=port.name))
         node.input_types = {p.name: _resolved(p.port_type, bindings) for p in node.ports.inputs}
         node.output_types = {o.name: _resolved(o.port_type, bindings) for o in node.ports.outputs}
+
+
+def _output(nodes: Mapping[str, CheckedNode], node_id: str, name: str) -> str:
+    """``'load'.documents``: an output as its node shows it."""
+    out = nodes[node_id].ports.outputs_by_name.get(name) if node_id in nodes else None
+    return f"{node_id!r}.{out.shown if out is not None else name}"
 
 
 def _resolved(t: Type | Var, bindings: Bindings) -> Type:
@@ -393,6 +400,6 @@ def _check_missing_inputs(
                 continue
             how = "connect an edge to it or set its value" if port.is_param else "connect an edge to it"
             problems.append(
-                Problem("missing_input", f"input {port.name!r} ({port.port_type}) of node {node.id!r} ({node.cls.title}) is required: {how}",
+                Problem("missing_input", f"input {port.shown!r} ({port.port_type}) of node {node.id!r} ({node.cls.title}) is required: {how}",
                         node_id=node.id, port=port.name)
             )

@@ -69,3 +69,22 @@ def test_broken_graph_pins_errors_to_nodes(page: Page, studio, shot) -> None:
     expect(split.locator(".studio-node")).not_to_have_class(re.compile(r"has-problem"))
     expect(problems).to_have_count(2)
     shot(page, "param-mended")
+
+
+def test_problems_name_ports_as_the_node_shows_them(page: Page, studio, shot) -> None:
+    ui = StudioPage(page, studio.url)
+    ui.open_app()
+    box = ui.pane_box()
+    node_id = ui.drag_from_palette("io.text_output", box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    ui.wait_validated()
+    node = ui.node(node_id)
+    shown = node.locator(".port-cell.port-in.port-problem")
+    expect(shown).to_have_count(1)
+    expect(shown).to_contain_text("text")  # the port's name on the node...
+    problem = page.locator(".problems .problem").filter(has_text="missing_input")
+    expect(problem).to_have_count(1)
+    expect(problem).to_contain_text("input 'text'")  # ...is the name the problem uses
+    expect(problem).not_to_contain_text("'value'")
+    expect(problem.locator(".problem-where")).to_have_text(f"{node_id}.text")
+    assert "input 'text'" in (shown.get_attribute("title") or "")
+    shot(page, "problem-names-the-shown-port")
