@@ -112,7 +112,7 @@ class BodySizeLimit:
             refusal = (strictness_refusal(body) if len(body) < 256 * 1024
                        else await anyio.to_thread.run_sync(strictness_refusal, body))
         if refusal is not None:
-            await _send_json(send, 422, refusal)
+            await send_json(send, 422, refusal)
             return
 
         async def replay() -> Message:
@@ -155,18 +155,17 @@ def strictness_refusal(body: bytes) -> dict[str, Any] | None:
     return error_body("invalid_json", f"the body is not strict JSON: {flaws[0].message}", {"problems": problems})
 
 
-async def _send_json(send: Send, status: int, payload: dict[str, Any]) -> None:
+async def send_json(send: Send, status: int, payload: dict[str, Any],
+                    headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
+    """The one raw-ASGI JSON answer, for middleware that answers before any route."""
     body = json.dumps(payload).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
     await send({"type": "http.response.body", "body": body})
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps(error_body("too_large", f"the request body is over the limit of {limit} bytes")).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 413, error_body("too_large", f"the request body is over the limit of {limit} bytes"))
 
 
 async def refuse(scope: Scope, send: Send, status: int, code: str, message: str,
@@ -176,7 +175,4 @@ async def refuse(scope: Scope, send: Send, status: int, code: str, message: str,
     if scope["type"] == "websocket":
         await send({"type": "websocket.close", "code": 4000 + status, "reason": code})
         return
-    body = json.dumps(error_body(code, message)).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, status, error_body(code, message), headers)

@@ -16,8 +16,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from app.auth import SHARE_HEADER
 from app.deps import OwnerDep, RegistryDep, SessionDep
-from app.errors import ApiError, error_body
+from app.errors import ApiError, refuse
 from app.routes.graphs import graph_detail
 from app.schemas import MAX_INT, GraphDetail
 from storage import repo
@@ -27,7 +28,6 @@ from storage.sqltypes import utcnow
 router = APIRouter(tags=["shares"])
 pages = APIRouter(include_in_schema=False)
 
-SHARE_HEADER = "x-share-token"
 
 
 class ShareCreate(BaseModel):
@@ -157,9 +157,9 @@ class ShareGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            token = dict(scope.get("headers") or []).get(SHARE_HEADER.encode())
+            token = dict(scope.get("headers") or []).get(SHARE_HEADER)
             if token is not None and not _allowed(scope["method"], scope["path"], token.decode("latin-1")):
-                await _refuse(send)
+                await _refuse(scope, send)
                 return
         await self.app(scope, receive, send)
 
@@ -168,11 +168,6 @@ def _allowed(method: str, path: str, token: str) -> bool:
     return (method == "POST" and path in (f"/api/shares/{token}/fork", "/api/validate"))
 
 
-async def _refuse(send: Send) -> None:
-    import json
-
-    body = json.dumps(error_body("read_only_share", "this page was opened from a shared link, which can only read; "
-                                 "copy the graph into your own graphs to change it")).encode()
-    await send({"type": "http.response.start", "status": 403,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+async def _refuse(scope: Scope, send: Send) -> None:
+    await refuse(scope, send, 403, "read_only_share", "this page was opened from a shared link, which can only read; "
+                 "copy the graph into your own graphs to change it")
