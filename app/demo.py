@@ -32,6 +32,7 @@ from typing import Any
 
 from app.engine.executor import GraphInvalid
 from app.engine.validate import CheckedGraph, validate
+from app.runs import TooManyQueued
 from nodes.registry import Registry
 from storage import repo
 
@@ -317,6 +318,9 @@ async def run_demo(ctx: DemoContext, values: Sequence[Any], progress: Any = None
                                          graph_id=ctx.graph_id, graph_version_id=ctx.version_id)
     except GraphInvalid as exc:
         raise DemoInputError("; ".join(p.message for p in exc.problems) or str(exc)) from None
+    except TooManyQueued as exc:  # counted with the graph owner's own runs
+        raise DemoInputError(f"{exc.waiting} runs of this demo's owner are waiting; try again when one "
+                             "has finished") from None
     try:
         await _follow(ctx, run_id, progress)
     except asyncio.CancelledError:  # the page went away: the run is not needed any more

@@ -67,7 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             max_text_output_bytes=settings.max_text_output_bytes)
         store = ArtifactStore(settings.artifacts_dir)
         manager = RunManager(executor, sessions, store, workers=settings.run_workers,
-                             inline_limit=settings.inline_output_bytes)
+                             inline_limit=settings.inline_output_bytes,
+                             max_queued_per_owner=settings.max_queued_runs_per_user)
         app.state.settings, app.state.sessions, app.state.registry = settings, sessions, registry
         app.state.artifacts, app.state.runs = store, manager
         manager.start()

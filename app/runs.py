@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import platform
-import queue
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -92,6 +93,104 @@ def _put(loop: asyncio.AbstractEventLoop, q: asyncio.Queue[Any], item: Any) -> N
         loop.call_soon_threadsafe(q.put_nowait, item)
 
 
+class TooManyQueued(Exception):
+    """An owner already has ``limit`` runs waiting; nothing was recorded."""
+
+    def __init__(self, waiting: int, limit: int) -> None:
+        super().__init__(f"you have {waiting} runs waiting; wait for one to finish or cancel one")
+        self.waiting, self.limit = waiting, limit
+
+
+class FairQueue:
+    """The runs waiting for a worker: one FIFO line per owner, and the next run taken is the
+    first of the owner whose last run started longest ago (an owner none of whose runs has
+    started yet goes first, in the order they came). So one owner's fifty runs take turns
+    with another's one instead of going ahead of it. ``limit`` bounds each owner's line.
+
+    ``reserve`` (before the run's row is committed) and ``put`` (after) hold a place in the
+    line between them, so two requests at once cannot both take the last one.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._cond = threading.Condition()
+        self._lines: dict[str | None, deque[tuple[int, str]]] = {}
+        self._reserved: dict[str | None, int] = {}
+        self._last_start: dict[str | None, int] = {}
+        self._owner_of: dict[str, str | None] = {}
+        self._ticks = itertools.count()
+        self._closed = False
+
+    def waiting(self, owner: str | None) -> int:
+        with self._cond:
+            return len(self._lines.get(owner, ())) + self._reserved.get(owner, 0)
+
+    def reserve(self, owner: str | None) -> None:
+        """Hold a place in ``owner``'s line; TooManyQueued if it is full."""
+        with self._cond:
+            waiting = len(self._lines.get(owner, ())) + self._reserved.get(owner, 0)
+            if waiting >= self.limit:
+                raise TooManyQueued(waiting, self.limit)
+            self._reserved[owner] = self._reserved.get(owner, 0) + 1
+
+    def release(self, owner: str | None) -> None:
+        """Give back a place ``reserve`` held for a run that was not recorded after all."""
+        with self._cond:
+            self._unreserve(owner)
+
+    def put(self, owner: str | None, run_id: str) -> None:
+        """Turn a reserved place into the run ``run_id``, last in its owner's line."""
+        with self._cond:
+            self._unreserve(owner)
+            self._lines.setdefault(owner, deque()).append((next(self._ticks), run_id))
+            self._owner_of[run_id] = owner
+            self._cond.notify()
+
+    def take(self) -> str | None:
+        """The next run to start, waiting for one; None once closed and empty."""
+        with self._cond:
+            while True:
+                ready = [
+                    (self._last_start.get(o, -1), line[0][0], o) for o, line in self._lines.items()
+                ]
+                if ready:  # the owner whose last start is oldest; among equals, the longest waiting
+                    owner = min(ready, key=lambda r: r[:2])[2]
+                    _, run_id = self._lines[owner].popleft()
+                    if not self._lines[owner]:
+                        del self._lines[owner]
+                    del self._owner_of[run_id]
+                    self._last_start[owner] = next(self._ticks)
+                    return run_id
+                if self._closed:
+                    return None
+                self._cond.wait()
+
+    def remove(self, run_id: str) -> bool:
+        """Take a run out of its line before it starts; False if it is not waiting."""
+        with self._cond:
+            if run_id not in self._owner_of:
+                return False
+            owner = self._owner_of.pop(run_id)
+            line = self._lines[owner]
+            line.remove(next(item for item in line if item[1] == run_id))
+            if not line:
+                del self._lines[owner]
+            return True
+
+    def close(self) -> None:
+        """Let ``take`` answer None once the lines are empty (the workers stop)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _unreserve(self, owner: str | None) -> None:
+        left = self._reserved.get(owner, 0) - 1
+        if left > 0:
+            self._reserved[owner] = left
+        else:
+            self._reserved.pop(owner, None)
+
+
 class RunManager:
     def __init__(
         self,
@@ -101,12 +200,13 @@ class RunManager:
         *,
         workers: int = 1,
         inline_limit: int = 64 * 1024,
+        max_queued_per_owner: int = 20,
     ) -> None:
         self.executor = executor
         self.sessions = session_factory
         self.artifacts = artifacts
         self.inline_limit = inline_limit
-        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._queue = FairQueue(max_queued_per_owner)
         self._live: dict[str, LiveRun] = {}
         self._threads = [threading.Thread(target=self._worker, name=f"genaisys-run-{i}", daemon=True) for i in range(workers)]
 
@@ -117,8 +217,7 @@ class RunManager:
     def stop(self, timeout: float = 10.0) -> None:
         for live in list(self._live.values()):
             live.cancel.cancel("the server is shutting down")
-        for _ in self._threads:
-            self._queue.put(None)
+        self._queue.close()  # the workers settle what is still waiting (cancelled), then stop
         for t in self._threads:
             t.join(timeout)
 
@@ -127,44 +226,58 @@ class RunManager:
     def submit(self, checked: CheckedGraph, inputs: dict[str, Any], *, document: dict[str, Any],
                graph_id: str | None = None, graph_version_id: Any = None, owner_id: str | None = None) -> str:
         """Record a checked graph as a queued run and put it in line. Raises GraphInvalid
-        for inputs the graph's input nodes do not accept."""
+        for inputs the graph's input nodes do not accept, and TooManyQueued when its owner
+        already has the most runs waiting; nothing is recorded then."""
         apply_inputs(checked, inputs)
         run_id = uuid.uuid4().hex
-        with self.sessions() as session, session.begin():
-            run = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
-                                  document=document, inputs=inputs, owner_id=owner_id)
-            owner_id = run.owner_id  # as recorded: a run without one is its graph owner's
+        reserved = False
+        try:
+            with self.sessions() as session, session.begin():
+                run = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
+                                      document=document, inputs=inputs, owner_id=owner_id)
+                owner_id = run.owner_id  # as recorded: a run without one is its graph owner's
+                self._queue.reserve(owner_id)  # a full line rolls the row back
+                reserved = True
+        except BaseException:
+            if reserved:  # the commit failed after all
+                self._queue.release(owner_id)
+            raise
         self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id)
-        self._queue.put(run_id)
+        self._queue.put(owner_id, run_id)
         return run_id
 
     def live(self, run_id: str) -> LiveRun | None:
         return self._live.get(run_id)
 
     def cancel(self, run_id: str) -> bool:
+        """Stop a run; one still waiting leaves its line and ends ``cancelled`` now, on the
+        caller's thread (no node of it runs), so its place is free at once."""
         live = self._live.get(run_id)
         if live is None or live.finished:
             return False
         live.cancel.cancel()
+        if self._queue.remove(run_id):
+            self._settle(live)
         return True
 
     # -- work (worker threads) -----------------------------------------------------------
 
     def _worker(self) -> None:
-        while True:
-            run_id = self._queue.get()
-            if run_id is None:
-                return
-            live = self._live[run_id]
-            try:
-                self._execute(live)
-            except Exception:  # a bug of ours: the run fails, the worker lives on
-                log.exception("run %s crashed", run_id)
-                self._finish(live, "failed", {"code": "internal_error", "message": "the run stopped on an internal error; it is logged"}, {}, {})
-            finally:
-                live.publish(_DONE)
-                # keep finished runs briefly for late watchers; the database has them after
-                threading.Timer(60.0, self._live.pop, args=(run_id, None)).start()
+        while (run_id := self._queue.take()) is not None:
+            self._settle(self._live[run_id])
+
+    def _settle(self, live: LiveRun) -> None:
+        """Execute a run taken from the queue and see it finished, whatever happens."""
+        run_id = live.id
+        try:
+            self._execute(live)
+        except Exception:  # a bug of ours: the run fails, the worker lives on
+            log.exception("run %s crashed", run_id)
+            self._finish(live, "failed", {"code": "internal_error", "message": "the run stopped on an internal error; it is logged"}, {}, {})
+        finally:
+            live.publish(_DONE)
+            # keep finished runs briefly for late watchers; the database has them after
+            threading.Timer(60.0, self._live.pop, args=(run_id, None)).start()
 
     def _execute(self, live: LiveRun) -> None:
         with self.sessions() as session, session.begin():

@@ -21,8 +21,13 @@ class Settings(BaseSettings):
     port: int = 8000
     max_body_bytes: int = Field(default=8 * 1024 * 1024, description="largest JSON request body accepted")
     max_upload_bytes: int = Field(default=200 * 1024 * 1024, description="largest file upload accepted")
+    demo_uploads_max_bytes: int = Field(default=2 * 1024**3, ge=0, description="most bytes the demo uploads folder "
+                                        "(data_dir/gradio) may hold; a demo upload past it is refused")
+    demo_uploads_max_files: int = Field(default=10_000, ge=0, description="most files the demo uploads folder may hold")
     inline_output_bytes: int = Field(default=64 * 1024, description="larger node outputs are stored as artifacts")
     run_workers: int = Field(default=1, ge=1, description="runs executed at once; more runs wait in the queue")
+    max_queued_runs_per_user: int = Field(default=20, ge=1, description="runs one user may have waiting (not "
+                                          "started); more are refused with 429 until one starts or is cancelled")
     node_timeout_s: float | None = Field(default=1800.0, ge=0, description="seconds a node may run before it fails "
                                          "(30 minutes by default); 0 for no limit (GENAISYS_NODE_TIMEOUT_S=0)")
     max_text_output_bytes: int = Field(default=16 * 1024 * 1024, ge=1, description="largest text one node may "

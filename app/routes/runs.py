@@ -10,6 +10,7 @@ from app.deps import OwnerDep, RegistryDep, RunsDep, SessionDep, get_owner
 from app.engine.executor import GraphInvalid
 from app.engine.validate import validate
 from app.errors import ApiError, error_body
+from app.runs import RunManager, TooManyQueued
 from app.schemas import (
     MAX_INT,
     NodeResultPublic,
@@ -36,6 +37,17 @@ def run_public(run: Any) -> dict[str, Any]:
     }
 
 
+def submit(runs: RunManager, checked: Any, inputs: dict[str, Any], **where: Any) -> str:
+    """Queue a checked graph: 422 for inputs its input nodes refuse, 429 when the owner
+    already has the most runs waiting (nothing is recorded then)."""
+    try:
+        return runs.submit(checked, inputs, **where)
+    except GraphInvalid as exc:
+        raise ApiError(422, "invalid_inputs", str(exc), {"problems": [p.to_json() for p in exc.problems]}) from None
+    except TooManyQueued as exc:
+        raise ApiError(429, "too_many_runs", str(exc), {"waiting": exc.waiting, "limit": exc.limit}) from None
+
+
 @router.post("", response_model=RunAccepted, status_code=202)
 def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs: RunsDep, owner: OwnerDep) -> RunAccepted:
     """Queue a run of a saved graph version, or of a document (with ``graph_id``: an unsaved
@@ -58,11 +70,8 @@ def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs
     checked = validate(document, registry)
     if not checked.ok:
         raise ApiError(422, "invalid_graph", f"the graph has {len(checked.problems)} problem(s); nothing ran", checked.report())
-    try:
-        run_id = runs.submit(checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id,
-                             owner_id=owner)
-    except GraphInvalid as exc:
-        raise ApiError(422, "invalid_inputs", str(exc), {"problems": [p.to_json() for p in exc.problems]}) from None
+    run_id = submit(runs, checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id,
+                    owner_id=owner)
     return RunAccepted(id=run_id, status="queued", events_url=f"/api/runs/{run_id}/events")
 
 
@@ -86,8 +95,10 @@ def read_run(run_id: str, session: SessionDep, owner: OwnerDep) -> RunDetail:
 
 @router.post("/{run_id}/cancel", response_model=RunPublic)
 def cancel_run(run_id: str, session: SessionDep, runs: RunsDep, owner: OwnerDep) -> RunPublic:
-    """Ask a queued or running run to stop; it ends ``cancelled`` between or inside nodes."""
+    """Ask a queued or running run to stop; a queued one ends ``cancelled`` at once, a
+    running one between or inside nodes."""
     run = repo.get_run(session, run_id=run_id, owner_id=owner)
+    session.rollback()  # end the read transaction: a waiting run is settled right here
     if not runs.cancel(run_id):
         raise ApiError(409, "not_running", f"run {run_id!r} is {run.status}; only a queued or running run can be cancelled")
     return RunPublic(**run_public(run))
@@ -177,11 +188,8 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
     if not checked.ok:
         raise ApiError(422, "invalid_graph", f"the saved graph has {len(checked.problems)} problem(s); fix and save it first",
                        checked.report())
-    try:
-        run_id = runs.submit(checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id,
-                             owner_id=owner)
-    except GraphInvalid as exc:
-        raise ApiError(422, "invalid_inputs", str(exc), {"problems": [p.to_json() for p in exc.problems]}) from None
+    run_id = submit(runs, checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id,
+                    owner_id=owner)
     live = runs.live(run_id)
     if live is not None:
         q = live.watch(asyncio.get_running_loop())
