@@ -6,6 +6,13 @@ time holds the models, so one GPU is never asked for two at once. Every event go
 run's live watchers (each an asyncio queue, fed thread-safely) and, but for the many
 ``node_progress`` ticks, to the database, so a watcher that connects late, or after a
 restart, is first given what already happened.
+
+Node results and events are written in batches: at most every ``FLUSH_INTERVAL_S`` while a
+run goes on, and the rest in the one transaction that records the run's end. A transaction
+per node made a 1,000-node run spend 5 ms a node on commits; a crash now loses at most the
+last quarter second of a running run's node results (the run itself becomes ``interrupted``).
+``run_finished`` reaches watchers only once that last transaction is committed, so a client
+that reads the run when told it finished reads it finished.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import itertools
 import logging
 import platform
 import threading
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable
@@ -36,6 +44,8 @@ from storage.artifacts import ArtifactStore
 log = logging.getLogger("genaisys.runs")
 
 _DONE = None  # what a watcher's queue receives after the last event
+FLUSH_INTERVAL_S = 0.25
+"""Longest a settled node's result waits before it is written (while its run goes on)."""
 
 
 @dataclass
@@ -52,19 +62,36 @@ class LiveRun:
     events: list[dict[str, Any]] = field(default_factory=list)
     unsaved: list[dict[str, Any]] = field(default_factory=list)
     watchers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    """Settled node results not written yet."""
+    flushed_at: float = field(default_factory=time.monotonic)
+    ending: dict[str, Any] | None = None
+    """``run_finished``, held back from watchers until the run's row says so."""
     finished: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def publish(self, event: dict[str, Any] | None) -> None:
+    def publish(self, event: dict[str, Any] | None, *, saved: bool = False) -> None:
         with self.lock:
             if event is None:
                 self.finished = True
             else:
                 self.events.append(event)
-                if event["type"] != "node_progress":
+                if event["type"] != "node_progress" and not saved:
                     self.unsaved.append(event)
             for loop, q in self.watchers:
                 _put(loop, q, event)
+
+    def hold_ending(self, event: dict[str, Any]) -> None:
+        """Keep ``run_finished`` for the last transaction, unseen until it is committed."""
+        with self.lock:
+            self.ending = event
+            self.unsaved.append(event)
+
+    def take_rows(self) -> list[dict[str, Any]]:
+        with self.lock:
+            out, self.rows = self.rows, []
+            self.flushed_at = time.monotonic()
+        return out
 
     def watch(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[Any]:
         """A queue that first holds every event so far, then receives the live ones."""
@@ -287,7 +314,10 @@ class RunManager:
             data = event.to_json()
             if "preview" in event.data:
                 data["data"] = {**event.data, "preview": preview(event.data["preview"])}
-            live.publish(data)
+            if data["type"] == "run_finished":
+                live.hold_ending(data)
+            else:
+                live.publish(data)
 
         result = self.executor.run(
             live.checked, live.inputs, on_event=on_event, cancel=live.cancel, run_id=live.id,
@@ -310,24 +340,35 @@ class RunManager:
             "cache": {nid: {"status": r.status, "reason": r.reason} for nid, r in result.nodes.items()},
             "nodes": {nid: r.provenance for nid, r in result.nodes.items() if r.provenance},
         }
-        with self.sessions() as session, session.begin():
-            for record in result.nodes.values():
-                if record.status in ("pending", "cancelled") and not record.started_at:
-                    repo.upsert_node_result(session, run_id=live.id, **self._row(record, None))
-        self._finish(live, result.status, error, outputs, provenance)
+        never_ran = [self._row(r, None) for r in result.nodes.values() if r.status in ("pending", "cancelled") and not r.started_at]
+        self._finish(live, result.status, error, outputs, provenance, never_ran)
 
-    def _finish(self, live: LiveRun, status: str, error: Any, outputs: dict[str, Any], provenance: dict[str, Any]) -> None:
+    def _finish(self, live: LiveRun, status: str, error: Any, outputs: dict[str, Any], provenance: dict[str, Any],
+                rows: list[dict[str, Any]] | None = None) -> None:
+        """Write what is left and the run's end in one transaction, then tell the watchers."""
         with self.sessions() as session, session.begin():
+            repo.store_node_results(session, run_id=live.id, results=live.take_rows() + (rows or []))
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
             repo.finish_run(session, run_id=live.id, status=status, error=error, outputs=outputs, provenance=provenance)
+        if live.ending is not None:
+            live.publish(live.ending, saved=True)
 
     def _store_node(self, live: LiveRun, record: NodeRecord) -> Any:
-        """Persist one node's result as it settles; return the outputs' summary for its event."""
+        """Keep one node's result as it settles, written with the next batch; return the
+        outputs' summary for its event (big outputs are in the artifact store already)."""
         summary = {k: self._summary(v) for k, v in record.outputs.items()} if record.status in ("succeeded", "cached") else None
-        with self.sessions() as session, session.begin():
-            repo.upsert_node_result(session, run_id=live.id, **self._row(record, summary))
-            repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
+        with live.lock:
+            live.rows.append(self._row(record, summary))
+            due = time.monotonic() - live.flushed_at >= FLUSH_INTERVAL_S
+        if due:
+            self._flush(live)
         return summary
+
+    def _flush(self, live: LiveRun) -> None:
+        rows = live.take_rows()
+        with self.sessions() as session, session.begin():
+            repo.store_node_results(session, run_id=live.id, results=rows)
+            repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
 
     def _summary(self, value: Any) -> Any:
         return summarize(value, self._store_artifact, self.inline_limit)

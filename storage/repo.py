@@ -31,6 +31,7 @@ from storage.runs import (
     mark_interrupted,
     mark_run_started,
     record_artifact,
+    store_node_results,
     upsert_node_result,
 )
 from storage.shares import create_share, get_share, list_shares, resolve_share, revoke_share
@@ -76,6 +77,7 @@ __all__ = [
     "soft_delete_graph",
     "undelete_graph",
     "update_graph_meta",
+    "store_node_results",
     "upsert_node_result",
     "user_for_token",
 ]

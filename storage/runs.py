@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -225,9 +225,50 @@ def upsert_node_result(
     return result
 
 
+NODE_FIELDS = ("type", "status", "reason", "cache_key", "cache_hit", "started_at", "duration_s", "outputs",
+               "error", "provenance")
+
+
+def store_node_results(session: Session, *, run_id: str, results: Sequence[Mapping[str, Any]]) -> int:
+    """Create or update many node results of ``run_id`` in a few statements, as
+    ``upsert_node_result`` does one by one (fields left ``None`` keep what is stored; the last
+    entry for a node wins). Returns how many were written."""
+    if not results:
+        return 0
+    _require_run(session, run_id)
+    latest: dict[str, dict[str, Any]] = {}
+    for entry in results:
+        merged = latest.setdefault(str(entry["node_id"]), {})
+        merged.update({k: v for k, v in entry.items() if k in NODE_FIELDS and v is not None})
+    ids = list(latest)
+    existing: dict[str, int] = {}
+    for start in range(0, len(ids), 500):  # bound the IN list
+        chunk = ids[start:start + 500]
+        existing.update(session.execute(
+            select(NodeResult.node_id, NodeResult.id).where(NodeResult.run_id == run_id, NodeResult.node_id.in_(chunk))
+        ).tuples().all())
+    new = [{"run_id": run_id, "node_id": nid, "cache_hit": False, **fields}
+           for nid, fields in latest.items() if nid not in existing]
+    changed = [{"id": existing[nid], **fields} for nid, fields in latest.items() if nid in existing and fields]
+    if new:
+        session.execute(insert(NodeResult), _same_keys(new))
+    if changed:
+        session.execute(update(NodeResult), changed)
+    session.flush()
+    return len(latest)
+
+
+def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Bulk inserts are grouped by key set; giving every row every column keeps it one group
+    (a column a row lacks gets its default)."""
+    defaults = {"reason": None, "cache_key": None, "started_at": None, "duration_s": None, "outputs": None,
+                "error": None, "provenance": None}
+    return [{**defaults, **row} for row in rows]
+
+
 def add_run_events(
     session: Session, *, run_id: str, events: Sequence[Mapping[str, Any]]
-) -> list[RunEvent]:
+) -> int:
     """Store events in the executor's shape (``type``, ``seq``, ``ts``, ``node_id``, ``data``).
 
     ``seq`` is kept when given (the executor numbers events), else the next free numbers
@@ -241,15 +282,17 @@ def add_run_events(
         if not event.get("type"):
             raise ValueError(f"event without a type: {dict(event)!r}")
     rows = _event_rows(session, run_id, events)
-    session.add_all(rows)
+    if not rows:
+        return 0
     try:
-        session.flush()
+        with session.begin_nested():  # a refused batch leaves the caller's transaction usable
+            session.execute(insert(RunEvent), rows)  # one executemany: no ORM object per event
     except IntegrityError:
-        seqs = [row.seq for row in rows]
+        seqs = [row["seq"] for row in rows]
         raise ValueError(
             f"run {run_id!r} already has an event numbered in {seqs}; seq must be unique"
         ) from None
-    return rows
+    return len(rows)
 
 
 def list_run_events(
@@ -325,7 +368,7 @@ def get_artifact(session: Session, *, sha256: str) -> Artifact:
 
 def _event_rows(
     session: Session, run_id: str, events: Sequence[Mapping[str, Any]]
-) -> list[RunEvent]:
+) -> list[dict[str, Any]]:
     next_seq: int | None = None
     rows = []
     for event in events:
@@ -342,14 +385,14 @@ def _event_rows(
         data.update({k: v for k, v in event.items() if k not in _EVENT_FIELDS})
         ts = event.get("ts")
         rows.append(
-            RunEvent(
-                run_id=run_id,
-                seq=int(seq),
-                type=str(event["type"]),
-                node_id=event.get("node_id"),
-                data=data,
-                ts=utcnow() if ts is None else as_datetime(ts),
-            )
+            {
+                "run_id": run_id,
+                "seq": int(seq),
+                "type": str(event["type"]),
+                "node_id": event.get("node_id"),
+                "data": data,
+                "ts": utcnow() if ts is None else as_datetime(ts),
+            }
         )
     return rows
 
