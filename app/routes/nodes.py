@@ -3,11 +3,12 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.deps import RegistryDep
+from app.schemas import Catalog
 
 router = APIRouter(prefix="/api/nodes", tags=["nodes"])
 
 
-@router.get("")
+@router.get("", response_model=Catalog, response_model_exclude_unset=True)
 def read_catalog(registry: RegistryDep) -> dict[str, Any]:
     """The node catalog: every node's ports and params, the types with their colours and the
     data of the type rule (argument kinds, widenings, lifting) that the canvas applies."""
