@@ -50,9 +50,9 @@ function Studio() {
         {!shared && <Palette />}
         <Canvas />
         <SidePanel />
+        <Toasts />
       </div>
       <Dialogs />
-      <Toasts />
     </ReactFlowProvider>
   );
 }

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { NodeTypes } from "../src/api/types";
-import { type ConnectionVerdict, type GraphView, checkConnection, reaches } from "../src/types/compat";
+import { type ConnectionVerdict, type GraphView, checkConnection, reaches, wireCandidates } from "../src/types/compat";
 import { DEFAULT_TYPE_RULES, rulesOf } from "../src/types/typesys";
 import { byType, catalog, types } from "./helpers";
 
@@ -128,5 +128,36 @@ describe("reaches", () => {
     const edges = [{ source: "a", target: "b" }, { source: "b", target: "c" }];
     expect(reaches(edges, "a", "c")).toBe(true);
     expect(reaches(edges, "c", "a")).toBe(false);
+  });
+});
+
+describe("wireCandidates", () => {
+  const entries = catalog.nodes;
+  const pick = (found: ReturnType<typeof wireCandidates>): Record<string, string> =>
+    Object.fromEntries(found.map((c) => [c.entry.type, c.port]));
+
+  it("offers for a Text output only the nodes with an input that takes Text, with that input", () => {
+    const found = pick(wireCandidates(view(), { nodeId: "q", handle: "text", side: "source" }, entries));
+    expect(found["io.text_output"]).toBe("value");
+    expect(found["utility.prompt_template"]).toBe("template");
+    expect(found["models.llm"]).toBe("prompt"); // the required input, not `system`
+    expect(found["encoders.text_embedder"]).toBe("texts"); // lifted into List[Text]
+    expect(found["io.image_output"]).toBeUndefined();
+    expect(found["models.vae_decoder"]).toBeUndefined();
+    expect(found["io.text_input"]).toBeUndefined(); // its inputs are settings, not wires
+  });
+
+  it("offers for an input dragged back the nodes with an output that feeds it", () => {
+    const found = pick(wireCandidates(view(), { nodeId: "img", handle: "value", side: "target" }, entries));
+    expect(found["models.vae_decoder"]).toBe("image");
+    expect(found["encoders.image_loader"]).toBe("image");
+    expect(found["io.text_input"]).toBeUndefined();
+  });
+
+  it("keeps the dimensions the graph has bound", () => {
+    const resolved = { emb: types({}, { embeddings: "Embedding[384]" }) };
+    const found = pick(wireCandidates(view(resolved), { nodeId: "emb", handle: "embeddings", side: "source" }, entries));
+    expect(found["stores.chroma_query"]).toBe("query");
+    expect(found["io.text_output"]).toBeUndefined();
   });
 });

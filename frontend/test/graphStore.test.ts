@@ -151,3 +151,22 @@ describe("copy and paste", () => {
     expect(g().nodes.filter((n) => n.selected).map((n) => n.id)).toEqual(added);
   });
 });
+
+describe("a node added for a dropped wire", () => {
+  it("comes with its edge, both one undo step", () => {
+    g().load(doc([["q", "io.text_input"]]), { graphId: "g1", version: 1 });
+    const depth = g().past.length;
+    const id = g().addNode("io.text_output", { x: 300, y: 0 }, { nodeId: "q", handle: "text", side: "source", port: "value" });
+    expect(g().edges.map((e) => [e.source, e.sourceHandle, e.target, e.targetHandle])).toEqual([["q", "text", id, "value"]]);
+    expect(g().past.length).toBe(depth + 1);
+    g().undo();
+    expect(g().nodes.map((n) => n.id)).toEqual(["q"]);
+    expect(g().edges).toEqual([]);
+  });
+
+  it("feeds an input it was dragged back from, replacing the edge there", () => {
+    g().load(rag, { graphId: "g1", version: 1 });
+    const id = g().addNode("io.text_input", { x: -300, y: 0 }, { nodeId: "emb", handle: "texts", side: "target", port: "text" });
+    expect(g().edges.filter((e) => e.target === "emb").map((e) => e.source)).toEqual([id]);
+  });
+});

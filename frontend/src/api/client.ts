@@ -120,6 +120,8 @@ export const api = {
   createGraph: (document: GraphDocument, message: string) => call<GraphDetail>("POST", "/api/graphs", { document, message }),
   updateGraph: (id: string, document: GraphDocument, basedOn: number, message: string) =>
     call<GraphDetail>("PUT", `/api/graphs/${encodeURIComponent(id)}`, { document, based_on: basedOn, message }),
+  deleteGraph: (id: string) => call<void>("DELETE", `/api/graphs/${encodeURIComponent(id)}`),
+  undeleteGraph: (id: string) => call<GraphPublic>("POST", `/api/graphs/${encodeURIComponent(id)}/undelete`),
   listVersions: (id: string) => call<Page<VersionPublic>>("GET", `/api/graphs/${encodeURIComponent(id)}/versions`),
   readVersion: (id: string, n: number) => call<VersionDetail>("GET", `/api/graphs/${encodeURIComponent(id)}/versions/${n}`),
   restoreVersion: (id: string, n: number) =>

@@ -1,6 +1,7 @@
 /** The React Flow canvas: drop nodes from the palette (or a graph file to import), double-click
- * to quick-add, connect ports (refused with a reason when the types disagree), minimap and
- * controls. Read-only (a share link): look, select, pan and zoom; nothing else. */
+ * to quick-add, connect ports (refused with a reason when the types disagree; a wire dropped
+ * on the empty canvas offers the nodes that can take it) and the zoom controls (the minimap sits
+in the palette: see Overview). Read-only (a share link): look, select, pan and zoom; nothing else. */
 
 import {
   Background,
@@ -10,22 +11,24 @@ import {
   Controls,
   type Edge,
   type FinalConnectionState,
-  MiniMap,
   ReactFlow,
   useReactFlow,
   useStore,
   useStoreApi,
 } from "@xyflow/react";
-import { type MouseEvent, useCallback, useEffect, useState } from "react";
+import { type MouseEvent, useCallback, useEffect, useRef, useState } from "react";
 import type { StudioEdge, StudioNode } from "../graph/document";
 import { edgeTypes, nodeTypes } from "../nodes/nodeTypes";
+import { useCatalog } from "../stores/catalogStore";
 import { useGraph } from "../stores/graphStore";
 import { toast } from "../stores/toastStore";
 import { useUi } from "../stores/uiStore";
+import { type WireCandidate, type WireEnd, wireCandidates } from "../types/compat";
 import { ConnectionLine } from "./ConnectionLine";
-import { checkLive, refusal } from "./connection";
+import { checkLive, liveView, refusal } from "./connection";
 import { useCanvasDrop } from "./drop";
 import { HOME_VIEWPORT, fitGraph, fitOpened } from "./fit";
+import { Overview } from "./Overview";
 import { QuickAdd } from "./QuickAdd";
 
 const DELETE_KEYS = ["Delete", "Backspace"];
@@ -41,13 +44,34 @@ const detail = (s: { transform: [number, number, number] }): string =>
 const isValidConnection = (c: Connection | Edge): boolean =>
   checkLive({ source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle }).ok;
 
-const onConnectEnd = (_: globalThis.MouseEvent | TouchEvent, state: FinalConnectionState): void => {
-  if (!state.fromHandle || !state.toHandle || state.isValid !== false) return;
-  const reason = refusal(state.fromHandle, state.toHandle);
-  if (reason) toast.error(`Not connected — ${reason}`);
-};
+/** Where a drag ended, in page coordinates, and whether that is the empty canvas. */
+function dropPoint(event: globalThis.MouseEvent | TouchEvent): { x: number; y: number; onPane: boolean } {
+  const p = "changedTouches" in event ? event.changedTouches[0] : event;
+  if (!p) return { x: 0, y: 0, onPane: false };
+  const under = document.elementFromPoint(p.clientX, p.clientY);
+  return { x: p.clientX, y: p.clientY, onPane: !!under?.classList.contains("react-flow__pane") };
+}
 
-const minimapColor = (n: StudioNode): string => (n.selected ? "#e5e7eb" : "#4b5563");
+/** Where a node added for a dropped wire goes: its input side at the drop point, or (a wire
+ * dragged back from an input) its output side there. */
+const NEW_NODE_WIDTH = 260;
+const placeFor = (side: WireEnd["side"], at: { x: number; y: number }): { x: number; y: number } =>
+  side === "source" ? { x: at.x, y: at.y - 40 } : { x: at.x - NEW_NODE_WIDTH, y: at.y - 40 };
+
+/** The quick-add's corner for a point of the page: the point itself, moved in when the box
+ * (280 × ~340 px) would run past the canvas's right or bottom edge. */
+const QUICK_SIZE = { width: 290, height: 350 };
+const inCanvas = (box: DOMRect, x: number, y: number): { x: number; y: number } => ({
+  x: Math.max(0, Math.min(x - box.left, box.width - QUICK_SIZE.width)),
+  y: Math.max(0, Math.min(y - box.top, box.height - QUICK_SIZE.height)),
+});
+
+interface QuickState {
+  screen: { x: number; y: number };
+  flow: { x: number; y: number };
+  wire?: WireEnd;
+  candidates?: WireCandidate[];
+}
 
 function useViewRequests(): void {
   const flow = useReactFlow<StudioNode, StudioEdge>();
@@ -83,18 +107,39 @@ export function Canvas() {
   const flow = useReactFlow<StudioNode, StudioEdge>();
   const store = useStoreApi();
   const detailClass = useStore(detail);
-  const [quick, setQuick] = useState<{ screen: { x: number; y: number }; flow: { x: number; y: number } } | null>(null);
+  const [quick, setQuick] = useState<QuickState | null>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
   useViewRequests();
   const { onDragOver, onDrop } = useCanvasDrop(readOnly);
 
   const onDoubleClick = useCallback((e: MouseEvent<HTMLDivElement>) => {
     if (readOnly || !(e.target as Element).classList.contains("react-flow__pane")) return;
     const box = e.currentTarget.getBoundingClientRect();
-    setQuick({ screen: { x: e.clientX - box.left, y: e.clientY - box.top }, flow: flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
+    setQuick({ screen: inCanvas(box, e.clientX, e.clientY), flow: flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
+  }, [flow, readOnly]);
+
+  // a refused drop says why; a wire dropped on the empty canvas asks which node to add there
+  const onConnectEnd = useCallback((event: globalThis.MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (!state.fromHandle) return;
+    if (state.toHandle) {
+      const reason = state.isValid === false ? refusal(state.fromHandle, state.toHandle) : null;
+      if (reason) toast.error(`Not connected — ${reason}`);
+      return;
+    }
+    const drop = dropPoint(event);
+    const box = wrapper.current?.getBoundingClientRect();
+    if (readOnly || !drop.onPane || !box || !state.fromHandle.id) return;
+    const wire: WireEnd = { nodeId: state.fromHandle.nodeId, handle: state.fromHandle.id, side: state.fromHandle.type };
+    setQuick({
+      screen: inCanvas(box, drop.x, drop.y),
+      flow: placeFor(wire.side, flow.screenToFlowPosition({ x: drop.x, y: drop.y })),
+      wire,
+      candidates: wireCandidates(liveView(), wire, useCatalog.getState().nodes),
+    });
   }, [flow, readOnly]);
 
   return (
-    <div className={`canvas${detailClass}`} onDoubleClick={onDoubleClick} data-testid="canvas">
+    <div className={`canvas${detailClass}`} onDoubleClick={onDoubleClick} data-testid="canvas" ref={wrapper}>
       <ReactFlow<StudioNode, StudioEdge>
         nodes={nodes}
         edges={edges}
@@ -123,7 +168,6 @@ export function Canvas() {
         defaultViewport={HOME_VIEWPORT}
       >
         <Background variant={BackgroundVariant.Dots} gap={22} size={1.4} color="#2f3542" />
-        <MiniMap pannable zoomable nodeColor={minimapColor} maskColor="rgba(10,12,16,0.7)" />
         <Controls showInteractive={false} showFitView={false}>
           <ControlButton onClick={() => fitGraph(flow, store.getState(), 300)} title="Fit the graph in view" aria-label="Fit the graph in view">
             <svg viewBox="0 0 16 16" width="12" height="12" fill="none" stroke="currentColor" strokeWidth="1.8" aria-hidden="true">
@@ -132,9 +176,13 @@ export function Canvas() {
           </ControlButton>
         </Controls>
       </ReactFlow>
+      {readOnly && <Overview floating />}
       {quick && (
-        <QuickAdd at={quick.screen} onClose={() => setQuick(null)}
-          onPick={(type) => { useGraph.getState().addNode(type, quick.flow); setQuick(null); }} />
+        <QuickAdd at={quick.screen} candidates={quick.candidates} side={quick.wire?.side} onClose={() => setQuick(null)}
+          onPick={(type, port) => {
+            useGraph.getState().addNode(type, quick.flow, quick.wire && port ? { ...quick.wire, port } : undefined);
+            setQuick(null);
+          }} />
       )}
     </div>
   );

@@ -1,5 +1,5 @@
-/** The open dialog, if any: open, save, confirm, the save conflict, share, API, or an
- * import's report. */
+/** The open dialog, if any: open, save, confirm, the save conflict, share, API, an import's
+ * report, or the keyboard shortcuts. */
 
 import { reloadTheirs, saveAsCopy, saveOverTheirs } from "../graph/files";
 import { useUi } from "../stores/uiStore";
@@ -9,6 +9,7 @@ import { Modal } from "./Modal";
 import { OpenDialog } from "./OpenDialog";
 import { SaveDialog } from "./SaveDialog";
 import { ShareDialog } from "./ShareDialog";
+import { ShortcutsDialog } from "./ShortcutsDialog";
 
 function ConflictDialog({ current, basedOn }: { current: number; basedOn: number }) {
   return (
@@ -41,6 +42,8 @@ export function Dialogs() {
       return <ApiDialog />;
     case "import":
       return <ImportReportDialog result={dialog.result} />;
+    case "shortcuts":
+      return <ShortcutsDialog />;
     case "conflict":
       return <ConflictDialog current={dialog.current} basedOn={dialog.basedOn} />;
     case "confirm":

@@ -1,10 +1,11 @@
 /** The node palette: the catalog by category, searchable; drag a node onto the canvas
- * (or click it to drop it in the middle of the view). */
+ * (or click it to drop it in the middle of the view). The minimap sits at its foot. */
 
 import { useReactFlow } from "@xyflow/react";
 import { type DragEvent, useMemo, useState } from "react";
 import type { CatalogNode } from "../api/types";
 import { DRAG_TYPE } from "../canvas/drop";
+import { Overview } from "../canvas/Overview";
 import { searchCatalog, useCatalog } from "../stores/catalogStore";
 import { useGraph } from "../stores/graphStore";
 
@@ -54,7 +55,8 @@ export function Palette() {
         })}
         {!hits.length && <p className="muted">No node matches “{query}”.</p>}
       </div>
-      <p className="palette-hint">Drag onto the canvas · double-click the canvas to search</p>
+      <p className="palette-hint">Drag onto the canvas · double-click the canvas to search · ? for shortcuts</p>
+      <Overview />
     </aside>
   );
 }

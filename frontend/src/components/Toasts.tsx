@@ -1,4 +1,6 @@
-/** The corner messages of the toast store; a click dismisses one, its button (if any) acts. */
+/** The messages of the toast store, at the bottom centre of the canvas (a cell of the app's
+ * grid: never over the palette, the side panel and its results, or the minimap); a click
+ * dismisses one, its button (if any) acts. */
 
 import { useToasts } from "../stores/toastStore";
 

@@ -34,12 +34,17 @@ function RunControls() {
   );
 }
 
+/** The validator's verdict in one word; an empty canvas is not "valid" but a place to start. */
 export function ValidityDot() {
   const status = useValidation((s) => s.status);
   const count = useValidation((s) => s.problems.length);
-  const label = status === "pending" ? "checking…" : status === "error" ? "validator unreachable" : count ? `${count} problem${count > 1 ? "s" : ""}` : "valid";
+  const empty = useGraph((s) => s.nodes.length === 0);
+  const readOnly = useGraph((s) => s.readOnly);
+  const label = empty ? (readOnly ? "empty graph" : "empty: drag a node from the palette")
+    : status === "pending" ? "checking…" : status === "error" ? "validator unreachable" : count ? `${count} problem${count > 1 ? "s" : ""}` : "valid";
+  const tone = empty ? "empty" : status === "pending" ? "pending" : count ? "bad" : "good";
   return (
-    <button type="button" className={`validity ${status === "pending" ? "pending" : count ? "bad" : "good"}`} onClick={() => useUi.getState().showTab("problems")} data-testid="validity">
+    <button type="button" className={`validity ${tone}`} onClick={() => useUi.getState().showTab("problems")} data-testid="validity">
       {label}
     </button>
   );
@@ -77,6 +82,8 @@ export function Toolbar() {
       <div className="spacer" />
       <RunControls />
       <Account onSignOut={() => void signOut()} />
+      <button type="button" className="btn icon" onClick={() => ui().openDialog({ kind: "shortcuts" })} title="Keyboard shortcuts (? or F1)"
+        aria-label="Keyboard shortcuts">?</button>
       <button type="button" className="btn icon" onClick={() => ui().togglePanel()} title="Show or hide the side panel" aria-label="Toggle panel">☰</button>
     </header>
   );

@@ -30,6 +30,13 @@ export interface Snapshot {
   description: string;
 }
 
+export interface NewWire {
+  nodeId: string;
+  handle: string;
+  side: "source" | "target";
+  port: string;
+}
+
 export interface Fragment {
   nodes: DocNode[];
   edges: DocEdge[];
@@ -62,7 +69,9 @@ export interface GraphState {
   document: () => GraphDocument;
   onNodesChange: (changes: NodeChange<StudioNode>[]) => void;
   onEdgesChange: (changes: EdgeChange<StudioEdge>[]) => void;
-  addNode: (type: string, position: { x: number; y: number }) => string;
+  /** Add a node; with `wire`, also the edge between it and the handle a wire was dragged
+   * from (`port`: the new node's end of it): one undo step for both. */
+  addNode: (type: string, position: { x: number; y: number }, wire?: NewWire) => string;
   connect: (c: Connection) => void;
   setParam: (id: string, name: string, value: unknown) => void;
   setTitle: (id: string, title: string) => void;
@@ -88,6 +97,18 @@ let dragging = false;
 
 const edgeTypeName = (nodes: readonly StudioNode[], source: string, port: string): string =>
   outputTypeName(useCatalog.getState().byType, nodes.find((n) => n.id === source)?.data.type, port);
+
+/** `edges` with the edge of `c` added; an input takes one value, so a new edge replaces the
+ * one already there (as ComfyUI does). */
+function withEdge(edges: StudioEdge[], nodes: readonly StudioNode[], c: { source: string; sourceHandle: string; target: string; targetHandle: string }): StudioEdge[] {
+  const kept = edges.filter((e) => !(e.target === c.target && e.targetHandle === c.targetHandle));
+  const id = newEdgeId(new Set(edges.map((e) => e.id)));
+  const edge = toFlowEdge(
+    { id, source: c.source, source_port: c.sourceHandle, target: c.target, target_port: c.targetHandle },
+    edgeTypeName(nodes, c.source, c.sourceHandle),
+  );
+  return [...kept, edge];
+}
 
 export const isDirty = (s: Pick<GraphState, "revision" | "savedRevision">): boolean => s.revision !== s.savedRevision;
 
@@ -177,26 +198,27 @@ export const useGraph = create<GraphState>()((set, get) => {
       else set({ edges });
     },
 
-    addNode: (type, position) => {
+    addNode: (type, position, wire) => {
       const s = get();
       const id = newNodeId(type, new Set(s.nodes.map((n) => n.id)));
       s.checkpoint();
       const node = toFlowNode({ id, type, params: {}, position });
-      commit({ nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), { ...node, selected: true }] });
+      const nodes = [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), { ...node, selected: true }];
+      if (!wire || !s.nodes.some((n) => n.id === wire.nodeId)) {
+        commit({ nodes });
+        return id;
+      }
+      const c = wire.side === "source"
+        ? { source: wire.nodeId, sourceHandle: wire.handle, target: id, targetHandle: wire.port }
+        : { source: id, sourceHandle: wire.port, target: wire.nodeId, targetHandle: wire.handle };
+      commit({ nodes, edges: withEdge(s.edges, nodes, c) });
       return id;
     },
     connect: (c) => {
       if (!c.source || !c.target || !c.sourceHandle || !c.targetHandle) return;
       const s = get();
       s.checkpoint();
-      // an input takes one value: a new edge replaces the one already there (as ComfyUI does)
-      const kept = s.edges.filter((e) => !(e.target === c.target && e.targetHandle === c.targetHandle));
-      const id = newEdgeId(new Set(s.edges.map((e) => e.id)));
-      const edge = toFlowEdge(
-        { id, source: c.source, source_port: c.sourceHandle, target: c.target, target_port: c.targetHandle },
-        edgeTypeName(s.nodes, c.source, c.sourceHandle),
-      );
-      commit({ edges: [...kept, edge] });
+      commit({ edges: withEdge(s.edges, s.nodes, { source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle }) });
     },
     setParam: (id, name, value) => {
       const s = get();

@@ -1,5 +1,6 @@
-/** Short messages in the corner: a refused connection's reason, a saved graph, an error.
- * A toast may carry one action (a wire removed: "Undo"; a run finished: "Show result"). */
+/** Short messages at the bottom of the canvas: a refused connection's reason, a saved graph,
+ * an error. A toast may carry one action (a wire removed: "Undo"; a run finished: "Show
+ * result"; a graph deleted: "Undo"). */
 
 import { create } from "zustand";
 

@@ -1,5 +1,6 @@
 /** What the chrome around the canvas shows: which dialog is open, which side panel tab,
- * and requests for the canvas (fit the view, centre a node) made from outside it. */
+ * whether the minimap is shown, and requests for the canvas (fit the view, centre a node)
+ * made from outside it. */
 
 import { create } from "zustand";
 import type { ImportResult } from "../api/types";
@@ -11,7 +12,8 @@ export type Dialog =
   | { kind: "conflict"; current: number; basedOn: number }
   | { kind: "share" }
   | { kind: "api" }
-  | { kind: "import"; result: ImportResult };
+  | { kind: "import"; result: ImportResult }
+  | { kind: "shortcuts" };
 
 export type PanelTab = "problems" | "result" | "runs" | "versions";
 
@@ -23,6 +25,8 @@ interface UiState {
   resultNode: string | null;
   fitRequest: number;
   focusRequest: { id: string; n: number } | null;
+  /** the minimap is shown (a choice kept in the browser) */
+  overview: boolean;
   openDialog: (d: Dialog) => void;
   closeDialog: () => void;
   showTab: (tab: PanelTab) => void;
@@ -30,7 +34,24 @@ interface UiState {
   showResult: (nodeId: string) => void;
   requestFit: () => void;
   focusNode: (id: string) => void;
+  toggleOverview: () => void;
 }
+
+const OVERVIEW_KEY = "genaisys.overview";
+const stored = (key: string): string | null => {
+  try {
+    return typeof localStorage === "undefined" ? null : localStorage.getItem(key);
+  } catch {
+    return null; // storage refused (a sandboxed page): the default, not a crash
+  }
+};
+const keep = (key: string, value: string): void => {
+  try {
+    if (typeof localStorage !== "undefined") localStorage.setItem(key, value);
+  } catch {
+    // not kept: the choice lasts for this page only
+  }
+};
 
 export const useUi = create<UiState>()((set, get) => ({
   dialog: null,
@@ -39,6 +60,7 @@ export const useUi = create<UiState>()((set, get) => ({
   resultNode: null,
   fitRequest: 0,
   focusRequest: null,
+  overview: stored(OVERVIEW_KEY) !== "hidden",
   openDialog: (dialog) => set({ dialog }),
   closeDialog: () => {
     const d = get().dialog;
@@ -50,6 +72,11 @@ export const useUi = create<UiState>()((set, get) => ({
   showResult: (resultNode) => set({ resultNode, tab: "result", panelOpen: true }),
   requestFit: () => set({ fitRequest: get().fitRequest + 1 }),
   focusNode: (id) => set({ focusRequest: { id, n: (get().focusRequest?.n ?? 0) + 1 } }),
+  toggleOverview: () => {
+    const overview = !get().overview;
+    keep(OVERVIEW_KEY, overview ? "shown" : "hidden");
+    set({ overview });
+  },
 }));
 
 /** Ask the user; resolves true when they confirm. */

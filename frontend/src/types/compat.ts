@@ -125,3 +125,47 @@ export function checkConnection(view: GraphView, c: ConnectionQuery): Connection
   }
   return { ok: true, lifted };
 }
+
+/** The end of a wire dropped on the empty canvas: the node and handle it was dragged from,
+ * and which side that handle is (an output, `source`, or an input, `target`). */
+export interface WireEnd {
+  nodeId: string;
+  handle: string;
+  side: "source" | "target";
+}
+
+/** A node type that can take a dropped wire, and the port of it that the wire goes into
+ * (or comes out of, for a wire dragged back from an input). */
+export interface WireCandidate {
+  entry: CatalogNode;
+  port: string;
+  portLabel: string;
+}
+
+/** Stands for the node not added yet; no real node id can contain a NUL. */
+const NEW_NODE = "\u0000new";
+
+/** The node types a wire from `end` may connect to, each with the port it would use: the
+ * same `checkConnection` the canvas runs on every drag, asked about a node not added yet.
+ * Of a type's ports, a required one is preferred, then one without a widget, then one that
+ * takes the value as it is (not lifted into a list); ties keep the catalog's order. */
+export function wireCandidates(view: GraphView, end: WireEnd, entries: readonly CatalogNode[]): WireCandidate[] {
+  const out: WireCandidate[] = [];
+  for (const entry of entries) {
+    const asked: GraphView = { ...view, nodeType: (id) => (id === NEW_NODE ? entry.type : view.nodeType(id)) };
+    const ports = end.side === "source"
+      ? entry.inputs.filter((i) => i.connectable).map((i) => ({ name: i.name, label: i.label, rank: (i.required ? 0 : 2) + (i.widget ? 1 : 0) }))
+      : entry.outputs.map((o) => ({ name: o.name, label: o.label, rank: 0 }));
+    let best: { name: string; label: string; score: number } | null = null;
+    for (const p of ports) {
+      const verdict = checkConnection(asked, end.side === "source"
+        ? { source: end.nodeId, sourceHandle: end.handle, target: NEW_NODE, targetHandle: p.name }
+        : { source: NEW_NODE, sourceHandle: p.name, target: end.nodeId, targetHandle: end.handle });
+      if (!verdict.ok) continue;
+      const score = p.rank * 2 + (verdict.lifted ? 1 : 0);
+      if (!best || score < best.score) best = { name: p.name, label: p.label, score };
+    }
+    if (best) out.push({ entry, port: best.name, portLabel: best.label });
+  }
+  return out;
+}
