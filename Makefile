@@ -6,7 +6,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
-FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/package.json frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
+FRONTEND_SRC := $(shell find frontend/src frontend/index.html frontend/openapi.json frontend/package.json frontend/vite.config.ts frontend/tsconfig.json -type f 2>/dev/null)
 
 .PHONY: install system-deps run run-example test test-fast test-frontend lint bench clean
 

@@ -137,7 +137,7 @@ class RunAccepted(BaseModel):
 # The payload the canvas lives on. Every field the registry's catalog carries is declared
 # (``extra="forbid"``: a key added there and not here fails the round-trip test).
 
-Scalar = str | bool | int | float | None
+Widget = Literal["text", "multiline", "number", "slider", "select", "checkbox", "json", "file", "audio", "image"]
 
 
 class _Out(BaseModel):
@@ -171,7 +171,7 @@ class CatalogInput(_Out):
     max: int | float | None
     step: int | float | None
     choices: list[Any] | None
-    widget: str | None = Field(description="the editor the canvas shows; null for a port without one")
+    widget: Widget | None = Field(description="the editor the canvas shows; null for a port without one")
     connectable: bool
 
 

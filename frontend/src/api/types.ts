@@ -1,54 +1,16 @@
 /** The JSON shapes of the HTTP API (app/schemas.py, nodes/api.py, app/engine/*). */
 
-import type { TypeJson } from "../types/typesys";
+import type { components } from "./schema.gen";
 
-export type Widget = "text" | "multiline" | "number" | "slider" | "select" | "checkbox" | "json" | "file" | "audio" | "image";
-
-/** `Input.to_json()` */
-export interface CatalogInput {
-  name: string;
-  label: string;
-  type: TypeJson;
-  required: boolean;
-  default: unknown;
-  has_default: boolean;
-  help: string;
-  min: number | null;
-  max: number | null;
-  step: number | null;
-  choices: unknown[] | null;
-  widget: Widget | null;
-  connectable: boolean;
-}
-
-/** `Output.to_json()` */
-export interface CatalogOutput {
-  name: string;
-  label: string;
-  type: TypeJson;
-  help: string;
-}
-
-/** `Node.describe()` */
-export interface CatalogNode {
-  type: string;
-  version: number;
-  title: string;
-  category: string;
-  description: string;
-  inputs: CatalogInput[];
-  outputs: CatalogOutput[];
-  role: "input" | "output" | null;
-  uses_gpu: boolean;
-  dynamic_ports: boolean;
-}
-
-export interface CatalogResponse {
-  nodes: CatalogNode[];
-  types: { name: string; color: string; args: string[] }[];
-  categories: string[];
-  load_errors: { module: string; message: string }[];
-}
+// The catalog (`GET /api/nodes`) is generated from the OpenAPI document (app/schemas.py's
+// Catalog): `npm run gen:api` after `scripts/export_openapi.py`; the build fails when stale.
+type Schemas = components["schemas"];
+export type Widget = NonNullable<Schemas["CatalogInput"]["widget"]>;
+export type CatalogInput = Schemas["CatalogInput"];
+export type CatalogOutput = Schemas["CatalogOutput"];
+export type CatalogNode = Schemas["CatalogNode"];
+export type CatalogType = Schemas["CatalogType"];
+export type CatalogResponse = Schemas["Catalog"];
 
 // -- graph document (genaisys.graph/1) --------------------------------------------------
 

@@ -139,7 +139,7 @@ export interface TypeJson {
   name: string;
   label?: string;
   args?: unknown[];
-  var?: string;
+  var?: string | null;
   color?: string;
 }
 
