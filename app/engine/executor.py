@@ -332,6 +332,7 @@ class _Run:
     def _call(self, node: CheckedNode, ctx: RunContext, kwargs: dict[str, Any]) -> tuple[Any, Exception | None, float]:
         t0 = time.perf_counter()
         try:
+            ctx.check_cancelled()  # queued on the backend before a cancel: it must not start after it
             instance = node.cls()
             if node.cls.uses_gpu:
                 with self.ex.gpu_lock:

@@ -15,13 +15,14 @@ from nodes.runtime.diffusion_loader import (
     sampling_inputs,
     session,
     step_callback,
+    watched,
 )
 
 
 class SdDenoiser(Node):
     """Runs the UNet and scheduler from seeded noise to clean latents, guided by the
     conditioning. Reports every step with a small preview (an approximate RGB view of the
-    latents) and stops at the next step when the run is cancelled. The pipeline call is the
+    latents) and stops within a step when the run is cancelled. The pipeline call is the
     one-node pipeline's, minus the decoding, so the pixels match it exactly. A LoRA adapter
     applies to this run only (disabled again afterwards, so the base output is restored)."""
 
@@ -53,13 +54,14 @@ class SdDenoiser(Node):
         record_sampling(ctx, seed=seed, steps=steps, guidance=guidance, scheduler=scheduler, size=size, adapter=adapter)
 
         def denoise() -> Any:
-            with session(sd, adapter=adapter, scheduler=scheduler) as pipe:
+            with (session(sd, adapter=adapter, scheduler=scheduler) as pipe,
+                  watched(ctx, pipe, decode=False, steps=int(steps), pixels=size[0] * size[1]) as watch):
                 return pipe(
                     prompt_embeds=conditioning["prompt_embeds"],
                     negative_prompt_embeds=conditioning.get("negative_prompt_embeds"),
                     num_inference_steps=int(steps), guidance_scale=float(guidance), width=size[0], height=size[1],
                     generator=generator(seed), output_type="latent",
-                    callback_on_step_end=step_callback(ctx, int(steps)),
+                    callback_on_step_end=step_callback(ctx, int(steps), watch=watch),
                 ).images
 
         latents = get_runtime().on_device(denoise, keep=sd.key)

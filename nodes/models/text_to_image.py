@@ -20,13 +20,15 @@ from nodes.runtime.diffusion_loader import (
     sampling_inputs,
     session,
     step_callback,
+    watched,
 )
 
 
 class TextToImage(Node):
     """Makes an image from a prompt with a Stable Diffusion pipeline (diffusers), step by step
-    with previews. An optional LoRA adapter applies to this run only: without it the
-    pipeline gives exactly the base model's image (adapters are disabled after every call)."""
+    with previews; a cancel stops it inside a step or the decoding. An optional LoRA adapter
+    applies to this run only: without it the pipeline gives exactly the base model's image
+    (adapters are disabled after every call)."""
 
     type_id = "models.text_to_image"
     title = "Text to image"
@@ -49,11 +51,11 @@ class TextToImage(Node):
         record_sampling(ctx, seed=seed, steps=steps, guidance=guidance, scheduler=scheduler, size=size, adapter=adapter)
 
         def paint() -> Any:
-            with session(sd, adapter=adapter, scheduler=scheduler) as pipe:
+            with session(sd, adapter=adapter, scheduler=scheduler) as pipe, watched(ctx, pipe, steps=int(steps), pixels=size[0] * size[1]) as watch:
                 return pipe(
                     prompt=prompt, negative_prompt=negative_prompt, num_inference_steps=int(steps),
                     guidance_scale=float(guidance), width=size[0], height=size[1], generator=generator(seed),
-                    callback_on_step_end=step_callback(ctx, int(steps)),
+                    callback_on_step_end=step_callback(ctx, int(steps), watch=watch),
                 ).images[0]
 
         return {"image": get_runtime().on_device(paint, keep=sd.key)}

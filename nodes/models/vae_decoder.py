@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
-from nodes.runtime.diffusion_loader import decode, load_diffusion, model_input
+from nodes.runtime.diffusion_loader import decode, load_diffusion, model_input, watched
 
 
 class VaeDecoder(Node):
     """Decodes latents into an RGB image, exactly as the one-node pipeline does. Any model
-    with the same latent space may decode (as in ComfyUI, where a VAE can be swapped)."""
+    with the same latent space may decode (as in ComfyUI, where a VAE can be swapped). A
+    cancel stops it inside the decoding, and a long decode reports how far it is."""
 
     type_id = "models.vae_decoder"
     title = "VAE decoder"
@@ -38,7 +39,12 @@ class VaeDecoder(Node):
             ctx.record("decoded_with_other_model", {"latent_model": latent.get("model"), "vae_model": sd.key})
 
         def run_vae() -> Any:
-            with sd.lock:
+            with sd.lock, watched(ctx, sd.pipe, denoise=False, pixels=_pixels(latent["latents"])):
                 return decode(sd, latent["latents"], latent.get("scaling_factor"))
 
         return {"image": get_runtime().on_device(run_vae, keep=sd.key)}
+
+
+def _pixels(latents: Any) -> int:
+    """The decoded image's size: the VAE scales each side of the latents by 8."""
+    return int(latents.shape[-1]) * int(latents.shape[-2]) * 64

@@ -20,6 +20,10 @@ pipeline back as it was afterwards, whatever happens inside:
   fused into the weights, which would not undo exactly.
 - A scheduler other than the checkpoint's own is made once per pipeline with
   ``from_config`` and swapped in for the call only.
+
+``watched(ctx, pipe, ...)``, inside the session, puts the cancel and progress hooks of
+``nodes.runtime.interruptible`` on the UNet and the VAE for that call only: a cancel stops
+the pipeline inside a step or the decoding, and a long step reports how far it is.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import Any
 from nodes.api import Context, Input, NodeError
 from nodes.runtime.cache import get_runtime
 from nodes.runtime.device import default_dtype, pick_device
+from nodes.runtime.interruptible import Watch, interruptible
 from nodes.runtime.paths import check_tree, resolve_path
 from nodes.runtime.sources import ModelSource, is_hub_id, local_model_path, resolve_model
 from nodes.runtime.tiny_diffusion import TINY_SD, is_built, tiny_sd_path
@@ -248,15 +253,18 @@ PREVIEW_INTERVAL_S = 0.25
 fast GPU spends its time denoising, not drawing and syncing; a slow step gets one each."""
 
 
-def step_callback(ctx: Context, steps: int, *, interval_s: float = PREVIEW_INTERVAL_S) -> Callable[..., dict[str, Any]]:
+def step_callback(ctx: Context, steps: int, *, interval_s: float = PREVIEW_INTERVAL_S,
+                  watch: Watch | None = None) -> Callable[..., dict[str, Any]]:
     """A ``callback_on_step_end`` that reports each step, with a small preview on the first
     and last step and in between at most one per ``interval_s``; ``ctx.progress`` raises
-    NodeCancelled to stop the pipeline."""
+    NodeCancelled to stop the pipeline. ``watch`` (of ``watched``) is told each step's end."""
     last = -float("inf")
 
     def callback(pipe: Any, i: int, t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         nonlocal last
         done = i + 1
+        if watch is not None:
+            watch.step_ended(done)
         now = time.monotonic()
         preview = None
         if done == 1 or done == steps or now - last >= interval_s:
@@ -265,6 +273,26 @@ def step_callback(ctx: Context, steps: int, *, interval_s: float = PREVIEW_INTER
         return kwargs
 
     return callback
+
+
+WATCH_MIN_PIXELS = 256 * 256
+"""Images smaller than this are not watched from inside a step: a step of one takes
+milliseconds, the step callback stops it as soon, and the hooks would cost a few percent."""
+
+
+def watched(ctx: Context, pipe: Any, *, denoise: bool = True, decode: bool = True,
+            steps: int | None = None, pixels: int | None = None) -> contextlib.AbstractContextManager[Watch | None]:
+    """Cancel and progress from inside the UNet's steps and the VAE's decoding (see
+    ``nodes.runtime.interruptible``), for one call; hold the pipeline's lock around it.
+    ``pixels`` is the image's size: under ``WATCH_MIN_PIXELS`` nothing is hooked."""
+    if pixels is not None and pixels < WATCH_MIN_PIXELS:
+        return contextlib.nullcontext(None)
+    parts: dict[str, Any] = {}
+    if denoise:
+        parts["step"] = pipe.unet
+    if decode:
+        parts["decoding"] = tuple(m for m in (pipe.vae.post_quant_conv, pipe.vae.decoder) if m is not None)
+    return interruptible(ctx, parts, steps=steps)
 
 
 def latent_preview(latents: Any, size: int = 128) -> Any:
