@@ -122,6 +122,70 @@ def measure(shape: str, n: int, repeat: int) -> dict[str, Any]:
     }
 
 
+def concat_chain(n: int) -> dict[str, Any]:
+    """A chain of the shipped ``utility.concat`` node: what the server runs in the rows below."""
+    nodes = [{"id": "n0", "type": "io.text_input", "params": {"value": "a"}}]
+    nodes += [{"id": f"n{i}", "type": "utility.concat", "params": {"b": "x"}} for i in range(1, n)]
+    edges = [{"id": f"e{i}", "source": f"n{i - 1}", "source_port": "text", "target": f"n{i}", "target_port": "a"}
+             for i in range(1, n)]
+    return {"schema": "genaisys.graph/1", "name": f"concat{n}", "nodes": nodes, "edges": edges}
+
+
+def server_rows(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
+    """The same concat chain run by the bare engine (validate + run, in this process) and
+    through a real `genaisys serve` on loopback: `POST /api/runs` until the run reads
+    finished, its node results and events stored. The server caps graphs at 2,000 nodes."""
+    import os
+    import socket
+    import subprocess
+    import tempfile
+
+    import httpx
+
+    from app.engine.document import MAX_NODES
+    from nodes.registry import default_registry
+
+    registry = default_registry()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--data-dir", tmp],
+                                cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, env={**os.environ, "GENAISYS_SEED_EXAMPLES": "0"})
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
+                for _ in range(600):
+                    try:
+                        http.get("/api/health")
+                        break
+                    except httpx.TransportError:
+                        time.sleep(0.05)
+
+                def through_server(doc: dict[str, Any]) -> None:
+                    run_id = http.post("/api/runs", json={"document": doc}).raise_for_status().json()["id"]
+                    while http.get(f"/api/runs/{run_id}").json()["status"] in ("queued", "running"):
+                        time.sleep(0.002)
+
+                for n in sizes:
+                    if n > MAX_NODES:
+                        continue
+                    doc = concat_chain(n)
+
+                    def bare(doc: dict[str, Any] = doc, n: int = n) -> None:
+                        Executor(registry, ResultCache(max_entries=n * 2), backend=_NO_BACKEND).run(doc)
+
+                    through_server(doc)  # warm: the first request imports and caches
+                    t_bare, t_server = best(bare, repeat), best(lambda doc=doc: through_server(doc), repeat)
+                    rows.append({"nodes": n, "bare_us_per_node": t_bare / n * 1e6, "server_us_per_node": t_server / n * 1e6,
+                                 "ratio": t_server / t_bare})
+        finally:
+            proc.terminate()
+            proc.wait(30)
+    return rows
+
+
 class _NoBackend:
     """Every bench node is inline; a backend that is never used keeps thread start-up out."""
 
@@ -148,6 +212,10 @@ def main() -> None:
     for r in rows:
         print(f"{r['shape']:8} {r['nodes']:>6} {r['plain_us_per_node']:8.2f} {r['execute_us_per_node']:8.2f} "
               f"{r['full_us_per_node']:8.2f} {r['cached_us_per_node']:8.2f} {r['overhead_us_per_node']:9.2f} {r['full_overhead_us_per_node']:9.2f}")
+    served = server_rows([100, 1000, 2000], max(1, args.repeat // 2))
+    print(f"\n{'concat chain':12} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   (µs per node)")
+    for r in served:
+        print(f"{'':12} {r['nodes']:>6} {r['bare_us_per_node']:12.1f} {r['server_us_per_node']:12.1f} {r['ratio']:6.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "benchmark": "executor_overhead",
@@ -155,6 +223,7 @@ def main() -> None:
         "machine": platform.machine(),
         "goal_us_per_node": 20,
         "rows": rows,
+        "server_path": served,
     }, indent=2))
     print(f"\nwrote {args.out}")
 
