@@ -104,9 +104,9 @@ def main() -> None:
     args = ap.parse_args()
     proc, url = start_server(tempfile.mkdtemp(prefix="genaisys-load-"))
     try:
-        graphs = {g["name"]: g["id"] for g in httpx.get(f"{url}/api/graphs").json()["data"]}
+        graphs = {g["name"]: g["id"] for g in httpx.get(f"{url}/api/graphs", timeout=60).json()["data"]}
         busy = {k: v for k, v in graphs.items() if k in ("Prompt builder",) or "Stable Diffusion" in k}
-        first = httpx.post(f"{url}/api/runs", json={"graph_id": graphs["Prompt builder"]}).json()["id"]
+        first = httpx.post(f"{url}/api/runs", json={"graph_id": graphs["Prompt builder"]}, timeout=60).json()["id"]
         with httpx.Client(base_url=url, timeout=300) as http:
             run_round(http, busy)  # loads torch and the models before anything is timed
         rows = [phase(url, args.clients, args.seconds, first, None), phase(url, args.clients, args.seconds, first, busy)]

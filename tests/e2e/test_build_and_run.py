@@ -41,7 +41,7 @@ def drop_point(pos: dict[str, float], origin: tuple[float, float], zoom: float) 
 
 def test_build_the_rag_example_by_mouse_and_run_it(page: Page, studio, shot) -> None:
     example = json.loads((EXAMPLES / "rag.json").read_text())
-    catalog = {n["type"]: n for n in httpx.get(f"{studio.url}/api/nodes").json()["nodes"]}
+    catalog = {n["type"]: n for n in httpx.get(f"{studio.url}/api/nodes", timeout=60).json()["nodes"]}
     missing = sorted({n["type"] for n in example["nodes"]} - set(catalog))
     assert not missing, f"node types of examples/rag.json not installed: {missing}"
 

@@ -76,6 +76,6 @@ def test_generated_requests_as_a_signed_in_user_never_get_a_server_error(tmp_pat
         # the token it sent is live: the fuzzer was signed in, past the gate, at the owner checks
         import httpx
 
-        assert httpx.get(f"{srv.url}/api/graphs", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert httpx.get(f"{srv.url}/api/graphs", headers={"Authorization": f"Bearer {token}"}, timeout=60).status_code == 200
     finally:
         srv.stop()

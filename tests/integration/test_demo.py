@@ -261,7 +261,8 @@ def test_file_inputs_are_stored_and_bounded(tmp_path: Path) -> None:
             big.write_text("x" * 5000)
             with pytest.raises(ValueError, match="exceeds the maximum file size of 4096 bytes"):  # the client checks
                 demo.predict(gradio_client.handle_file(str(big)), api_name="/run")
-            upload = httpx.post(f"{srv.url}{link}/gradio_api/upload", files={"files": ("big.txt", b"x" * 5000)})
+            upload = httpx.post(f"{srv.url}{link}/gradio_api/upload", files={"files": ("big.txt", b"x" * 5000)},
+                                timeout=120)  # a first demo request builds the demo: seconds on a busy machine
             assert upload.status_code == 413  # and so does the server
 
             # a request that names a file on the server instead of uploading one gets nowhere
@@ -280,10 +281,11 @@ def test_uploads_are_bounded_by_the_upload_limit_and_json_by_the_body_limit(tmp_
     try:
         with srv.client() as api:
             link = share(api, make_graph(api))["url"]
-            upload = httpx.post(f"{srv.url}{link}/gradio_api/upload", files={"files": ("notes.txt", b"x" * 4000)})
+            upload = httpx.post(f"{srv.url}{link}/gradio_api/upload", files={"files": ("notes.txt", b"x" * 4000)},
+                                timeout=120)
             assert upload.status_code == 200, upload.text  # over the body limit, under the upload limit
             joined = httpx.post(f"{srv.url}{link}/gradio_api/queue/join",
-                                json={"data": ["x" * 3000, 0], "fn_index": 0, "session_hash": "big"})
+                                json={"data": ["x" * 3000, 0], "fn_index": 0, "session_hash": "big"}, timeout=120)
             assert joined.status_code == 413
     finally:
         srv.stop()
