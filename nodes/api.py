@@ -13,6 +13,7 @@ ComfyUI's widget inputs do). Inputs with ``connectable=False`` are parameters on
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -223,6 +224,15 @@ class Node:
             raise ValueError(f"{cls.type_id}: two inputs share a name")
         cls._ports = Ports.of(cls.inputs, cls.outputs)
         cls._params_model = params_model(cls.type_id, cls.inputs)
+        _check_run_signature(cls)
+
+    @classmethod
+    def input(cls, name: str) -> Input:
+        """The declared input ``name`` (KeyError naming the node otherwise)."""
+        for port in cls.inputs:
+            if port.name == name:
+                return port
+        raise KeyError(f"{cls.type_id} has no input {name!r}")
 
     # -- ports that depend on params ----------------------------------------------------
 
@@ -291,3 +301,30 @@ def params_model(type_id: str, inputs: Sequence[Input]) -> type[BaseModel]:
     return create_model(name, __config__=ConfigDict(extra="forbid", strict=False), **fields)
 
 
+def _check_run_signature(cls: type[Node]) -> None:
+    """A node's inputs are declared once, as ``Input`` objects: ``run()`` takes each by name,
+    and a default it repeats must be the declared one (None for an input without one, which
+    arrives as None when unwired). A node that disagrees with itself is refused when its
+    module loads, naming the input."""
+    try:
+        signature = inspect.signature(cls.run)
+    except (TypeError, ValueError):
+        return
+    params = list(signature.parameters.values())[2:]  # self, ctx
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return  # dynamic ports (the template's slots): names are the node's own business
+    named = {p.name: p for p in params if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)}
+    declared = {i.name: i for i in cls.inputs}
+    missing, extra = sorted(set(declared) - set(named)), sorted(set(named) - set(declared))
+    if missing or extra:
+        parts = ([f"run() does not take the input(s) {', '.join(missing)}"] if missing else []) + (
+            [f"run() takes {', '.join(extra)}, which is not a declared input"] if extra else [])
+        raise ValueError(f"{cls.type_id}: {'; '.join(parts)}")
+    for name, param in named.items():
+        if param.default is inspect.Parameter.empty:
+            continue
+        port = declared[name]
+        expected = port.default if port.has_default else None
+        if param.default != expected or type(param.default) is not type(expected):
+            raise ValueError(f"{cls.type_id}: run() gives input {name!r} the default {param.default!r}, but the input "
+                             f"declares {expected!r}: declare it once, on the Input")

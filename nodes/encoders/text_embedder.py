@@ -35,7 +35,7 @@ class TextEmbedder(Node):
 
     @classmethod
     def type_bindings(cls, params: Mapping[str, Any]) -> Bindings:
-        dim = embedding_dimension(str(params.get("model") or cls.inputs[2].default))
+        dim = embedding_dimension(str(params.get("model") or cls.input("model").default))
         return {"d": dim} if dim else {}
 
     def run(self, ctx: Context, texts: list[str] | None, documents: list[dict[str, Any]] | None,

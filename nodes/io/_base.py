@@ -13,7 +13,7 @@ class InputNode(Node):
     inline = True
     output_name: ClassVar[str] = "value"
 
-    def run(self, ctx: Context, value: Any = None, label: str = "") -> dict[str, Any]:
+    def run(self, ctx: Context, value: Any, label: str) -> dict[str, Any]:  # defaults: on the Inputs
         return {self.output_name: value}
 
 
@@ -21,7 +21,7 @@ class OutputNode(Node):
     role = "output"
     inline = True
 
-    def run(self, ctx: Context, value: Any = None, label: str = "") -> dict[str, Any]:
+    def run(self, ctx: Context, value: Any, label: str) -> dict[str, Any]:  # defaults: on the Inputs
         return {"value": value}
 
 

@@ -24,7 +24,7 @@ class AudioInput(InputNode):
     )
     outputs = (Output("audio", "Audio", help="Mono float32 samples in [-1, 1] at 16 kHz"),)
 
-    def run(self, ctx: Context, value: Any = "", label: str = "") -> dict[str, Any]:
+    def run(self, ctx: Context, value: Any, label: str) -> dict[str, Any]:
         path = resolve_path(str(value or ""), what="audio file", must_be="file")
         audio = load_audio(path, DEFAULT_RATE, progress=lambda f: ctx.progress(f, f"decoding {path.name}"))
         ctx.record("audio_input", {"file": portable(path, str(value)), "seconds": round(len(audio["samples"]) / DEFAULT_RATE, 3)})

@@ -21,7 +21,7 @@ class FileInput(InputNode):
     )
     outputs = (Output("file", "File"),)
 
-    def run(self, ctx: Context, value: Any = "", label: str = "") -> dict[str, Any]:
+    def run(self, ctx: Context, value: Any, label: str) -> dict[str, Any]:
         if not value:
             raise NodeError("no file was given: choose a file or pass one as an input")
         path = resolve_path(str(value), what="file", must_be="file")

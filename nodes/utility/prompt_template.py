@@ -145,7 +145,7 @@ class PromptTemplate(Node):
     def ports(cls, params: Mapping[str, Any]) -> Ports:
         template = params.get("template")
         if not isinstance(template, str):
-            template = cls.inputs[0].default
+            template = cls.input("template").default
         extra = [Input(name, "Text", default="", widget=None) for name in slots(template)]
         return Ports.of((*cls.inputs, *extra), cls.outputs)
 

@@ -124,13 +124,13 @@ def test_the_file_input_is_fenced_and_words_its_path_portably(studio: SimpleName
 
     def refused(value: str) -> str:
         with pytest.raises(NodeError) as caught:
-            FileInput().run(ctx(), value=value)
+            FileInput().run(ctx(), value=value, label="File")
         return str(caught.value)
 
     passwd, nothing = refused("/etc/passwd"), refused("/etc/no-such-file-here")
     assert FENCED in passwd and passwd.replace("/etc/passwd", "P") == nothing.replace("/etc/no-such-file-here", "P")
     (studio.uploads / "cd.txt").write_text("mine")
-    assert FileInput().run(ctx(), value=str(studio.uploads / "cd.txt")) == {"file": "uploads/cd.txt"}
+    assert FileInput().run(ctx(), value=str(studio.uploads / "cd.txt"), label="File") == {"file": "uploads/cd.txt"}
 
 
 def test_model_and_adapter_paths_go_through_the_fence(studio: SimpleNamespace) -> None:

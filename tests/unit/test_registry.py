@@ -313,3 +313,37 @@ def test_node_modules_do_not_import_heavy_packages() -> None:
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_node_whose_run_disagrees_with_its_inputs_is_refused_naming_the_input() -> None:
+    import pytest
+
+    from nodes.api import Context, Input, Node, Output
+
+    with pytest.raises(ValueError, match=r"'label' the default '', but the input declares 'Answer'"):
+        class Disagrees(Node):  # noqa: F841 - defining it is the test
+            type_id = "test.disagrees"
+            inputs = (Input("label", "Text", default="Answer"),)
+            outputs = (Output("text", "Text"),)
+
+            def run(self, ctx: Context, label: str = "") -> dict:
+                return {"text": label}
+
+    with pytest.raises(ValueError, match=r"run\(\) does not take the input\(s\) b; run\(\) takes c"):
+        class Misnamed(Node):  # noqa: F841
+            type_id = "test.misnamed"
+            inputs = (Input("a", "Text"), Input("b", "Text"))
+            outputs = (Output("text", "Text"),)
+
+            def run(self, ctx: Context, a: str, c: str) -> dict:
+                return {"text": a + c}
+
+    class Agrees(Node):
+        type_id = "test.agrees"
+        inputs = (Input("label", "Text", default="Answer"), Input("extra", "Json", default=None, widget=None))
+        outputs = (Output("text", "Text"),)
+
+        def run(self, ctx: Context, label: str, extra: object = None) -> dict:
+            return {"text": label}
+
+    assert Agrees.input("label").default == "Answer"
