@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     demo_uploads_max_bytes: int = Field(default=2 * 1024**3, ge=0, description="most bytes the demo uploads folder "
                                         "(data_dir/gradio) may hold; a demo upload past it is refused")
     demo_uploads_max_files: int = Field(default=10_000, ge=0, description="most files the demo uploads folder may hold")
+    demo_idle_s: float = Field(default=120.0, gt=0, description="seconds a live demo may go without requests before "
+                               "it is unmounted (its Gradio queue stops polling); the next request builds it again")
+    demo_warmup: bool = Field(default=True, description="import gradio in the background a few seconds after "
+                              "start-up, so the first demo link opens fast (GENAISYS_DEMO_WARMUP=0 to skip)")
     inline_output_bytes: int = Field(default=64 * 1024, description="larger node outputs are stored as artifacts")
     run_workers: int = Field(default=1, ge=1, description="runs executed at once; more runs wait in the queue")
     max_queued_runs_per_user: int = Field(default=20, ge=1, description="runs one user may have waiting (not "

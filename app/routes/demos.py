@@ -17,6 +17,14 @@ leads every request to ``DemoGate``, which
    one a plain mount would give it — an upload through ``UploadGuard`` first, which bounds
    the files of one request and the bytes and files of the demo uploads folder.
 
+A built demo costs CPU while it is mounted, requests or not: its Gradio queue polls for work
+(two asyncio loops, waking every 1 and 10 ms on Linux; we slow them to Gradio's own Windows
+pace, 50 and 100 ms). So the hub unmounts a demo that has had no request for ``demo_idle_s``
+(``reap``; Gradio's heartbeat stream, which an open page may hold, does not count) and the
+next request builds it again, with the same app id and the same event numbers: a page left
+open still runs. Gradio itself is imported in the background a few seconds after start-up
+(``warm_up``), off the start-up path, so that the first demo link opens fast.
+
 ``gr.mount_gradio_app`` is given a private FastAPI "shell" rather than the studio's app:
 mounting on the studio's app would append a route behind the canvas's ``/`` mount (where
 no request reaches it), grow its route list and lifespan chain with every build, and leave
@@ -33,8 +41,9 @@ import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +54,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.demo import DemoContext, default_file, demo_spec, file_digest
+from app.demo import DemoContext, DemoField, DemoSpec, default_file, demo_spec, file_digest
 from app.demo_blocks import allowed_files, build_blocks
 from app.errors import BodySizeLimit, error_body, refuse
 from storage import repo
@@ -55,6 +64,15 @@ from storage.models import ShareMode
 log = logging.getLogger("genaisys.demos")
 
 NOT_FOUND = "no live demo at this link: it was revoked, has expired, or never existed"
+
+IDLE_CHECK_S = 15.0
+"""Most seconds between two looks of the reaper at the built demos (a quarter of ``demo_idle_s``
+when that is shorter), so a demo goes at most this long after its idle time is up."""
+WARMUP_DELAY_S = 3.0
+"""Seconds after start-up before gradio is imported in the background: the server answers
+its first requests (the canvas, the catalog) before the import competes with them."""
+HEARTBEAT = "/gradio_api/heartbeat/"
+"""Gradio's keep-alive stream: an open page may hold it for hours, so it is not activity."""
 
 
 @dataclass(frozen=True)
@@ -72,41 +90,108 @@ class BuiltDemo:
     version_id: Any
     blocks: Any
     asgi: ASGIApp
+    served: Any = None
+    """The Gradio app that serves ``blocks`` (not ``blocks.app``, which Gradio made before the mount)."""
+    in_flight: int = 0
+    """Requests to it under way (Gradio's heartbeat stream left out)."""
+    last_used: float = field(default_factory=time.monotonic)
+    """When a request last began or ended (``time.monotonic``)."""
+
+    async def serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.in_flight += 1
+        self.last_used = time.monotonic()
+        try:
+            await self.asgi(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+            self.last_used = time.monotonic()
+
+    def idle_for(self, now: float) -> float:
+        """Seconds it has been idle: 0 while a request is under way or its queue holds an
+        event (a client may join an event and never come back for the result)."""
+        if self.in_flight or _queue_busy(self.blocks):
+            return 0.0
+        return now - self.last_used
 
 
 class DemoHub:
-    """The demos built in this process, by token (one version each)."""
+    """The demos built in this process, by token (one version each), and the task that
+    unmounts those left idle for ``idle_s``."""
 
-    def __init__(self) -> None:
+    def __init__(self, idle_s: float = 120.0) -> None:
         self.demos: dict[str, BuiltDemo] = {}
         self.locks: dict[str, asyncio.Lock] = {}
         self.quota: UploadQuota | None = None
         """The demo uploads folder's, shared by every demo (they upload to one folder)."""
+        self.idle_s = idle_s
+        self.app_ids: dict[str, tuple[Any, int]] = {}
+        """(version, Gradio app id) of the demos unmounted for idleness: a rebuild keeps the
+        id, so a page left open sees the same app (``/gradio_api/app_id``) and carries on."""
+        self.reaper: asyncio.Task[None] | None = None
+        self.warmup: asyncio.Task[None] | None = None
+        self.warmup_times: dict[str, float] = {}
+        """The background warm-up's ``scheduled`` and ``began`` (``time.monotonic``) and ``took`` (s)."""
 
-    async def get(self, app: FastAPI, target: DemoTarget) -> ASGIApp:
+    def held(self, target: DemoTarget) -> BuiltDemo | None:
+        """The demo built for ``target``, if it is mounted now."""
         built = self.demos.get(target.token)
-        if built is not None and built.version_id == target.version_id:
-            return built.asgi
+        return built if built is not None and built.version_id == target.version_id else None
+
+    async def get(self, app: FastAPI, target: DemoTarget) -> BuiltDemo:
+        if (built := self.held(target)) is not None:
+            return built
         lock = self.locks.setdefault(target.token, asyncio.Lock())
         async with lock:
-            built = self.demos.get(target.token)
-            if built is not None and built.version_id == target.version_id:
-                return built.asgi
-            fresh = await build_demo(app, target)
+            if (built := self.held(target)) is not None:
+                return built
+            old = self.demos.get(target.token)
+            version, app_id = self.app_ids.pop(target.token, (None, None))
+            fresh = await build_demo(app, target, app_id if version == target.version_id else None)
             self.demos[target.token] = fresh
-            if built is not None:  # the graph was saved again: the old version's demo goes
-                _close(built)
+            if old is not None:  # the graph was saved again: the old version's demo goes
+                _close(old)
             log.info("demo %s…: graph %s version %d is live", target.token[:6], target.graph_id, target.version_number)
-            return fresh.asgi
+            if self.reaper is None or self.reaper.done():
+                self.reaper = asyncio.create_task(self.reap(), name="demo-reaper")
+            return fresh
+
+    async def reap(self) -> None:
+        """Unmount idle demos, looking every ``IDLE_CHECK_S`` at most; ends with the last demo."""
+        every = min(IDLE_CHECK_S, max(self.idle_s / 4, 0.05))
+        while self.demos:
+            await asyncio.sleep(every)
+            try:
+                self.unmount_idle(time.monotonic())
+            except Exception:  # keep looking: a demo left mounted only costs CPU
+                log.exception("the demo reaper failed; it tries again in %.0f s", every)
+
+    def unmount_idle(self, now: float) -> list[str]:
+        """Close the demos idle for ``idle_s`` or more (not one being rebuilt); their tokens."""
+        gone = []
+        for token, built in list(self.demos.items()):
+            lock = self.locks.get(token)
+            if built.idle_for(now) < self.idle_s or (lock is not None and lock.locked()):
+                continue
+            del self.demos[token]
+            self.app_ids[token] = (built.version_id, built.blocks.app_id)
+            _close(built)
+            gone.append(token)
+            log.info("demo %s…: unmounted after %.0f s without requests; the next request builds it again",
+                     token[:6], now - built.last_used)
+        return gone
 
     def drop(self, token: str) -> None:
         """Unmount a demo whose link stopped working."""
         built = self.demos.pop(token, None)
         self.locks.pop(token, None)
+        self.app_ids.pop(token, None)
         if built is not None:
             _close(built)
 
     def close_all(self) -> None:
+        for task in (self.reaper, self.warmup):
+            if task is not None:
+                task.cancel()
         for token in list(self.demos):
             self.drop(token)
 
@@ -114,13 +199,38 @@ class DemoHub:
 def hub_of(app: FastAPI) -> DemoHub:
     hub = getattr(app.state, "demos", None)
     if hub is None:
-        hub = app.state.demos = DemoHub()
+        settings = getattr(app.state, "settings", None)
+        hub = app.state.demos = DemoHub(settings.demo_idle_s) if settings is not None else DemoHub()
     return hub
 
 
 def _close(built: BuiltDemo) -> None:
+    """Stop its queue, and end the heartbeat streams of the app that serves it (``Blocks.close``
+    signals only ``blocks.app``'s)."""
     with contextlib.suppress(Exception):
         built.blocks.close(verbose=False)
+    with contextlib.suppress(Exception):
+        built.served.stop_event.set()
+
+
+def _queue_busy(blocks: Any) -> bool:
+    """Whether the Blocks' queue holds an event, waiting or running (Gradio's private
+    ``Queue``: read defensively, and any surprise counts as not busy)."""
+    try:
+        queue = blocks._queue
+        return len(queue) > 0 or any(job is not None for job in queue.active_jobs)
+    except Exception:
+        return False
+
+
+def _poll_gently(queue: Any) -> None:
+    """Gradio's queue polls for work every 1 ms and for progress every 10 ms on Linux, idle
+    or not (``Queue.start_processing`` / ``start_progress_updates``): ~1,100 wake-ups a
+    second per mounted demo. It uses 50 and 100 ms on Windows; so do we — an event waits at
+    most 50 ms more to start, progress shows ten times a second."""
+    for name, seconds in (("sleep_when_free", 0.05), ("progress_update_sleep_when_free", 0.1)):
+        if isinstance(getattr(queue, name, None), float):
+            setattr(queue, name, max(getattr(queue, name), seconds))
 
 
 # -- gradio, lazily --------------------------------------------------------------------------
@@ -134,7 +244,29 @@ async def load_gradio(temp_dir: Any = None) -> Any:
     return await asyncio.to_thread(importlib.import_module, "gradio")
 
 
-async def build_demo(app: FastAPI, target: DemoTarget) -> BuiltDemo:
+async def warm_up(app: FastAPI, delay: float = WARMUP_DELAY_S) -> None:
+    """Import gradio (in a thread) and build a throwaway demo (not started: no queue), so the
+    first demo link pays only for its own Blocks. Runs ``delay`` seconds after start-up."""
+    state, hub = app.state, hub_of(app)
+    await asyncio.sleep(delay)
+    t0 = hub.warmup_times["began"] = time.monotonic()
+    try:
+        gr = await load_gradio(state.settings.data_dir / "gradio")
+        spec = DemoSpec("warm-up", "", (DemoField("text", "text", "Text", "hello"),), (DemoField("out", "text", "Out"),))
+        ctx = DemoContext(runs=state.runs, sessions=state.sessions, registry=state.registry,
+                          data_dir=state.settings.data_dir, max_upload_bytes=state.settings.max_upload_bytes,
+                          document={}, graph_id="", version_id=None, version_number=0, spec=spec,
+                          upload_root=Path(gr.utils.get_upload_folder()))
+        gr.mount_gradio_app(FastAPI(), build_blocks(ctx), path="/demo/warm-up", footer_links=["api", "gradio"],
+                            run_history=False, mcp_server=False)
+    except Exception:  # the first demo then pays for it, as before
+        log.warning("demo warm-up failed; the first demo will import gradio itself", exc_info=True)
+        return
+    hub.warmup_times["took"] = time.monotonic() - t0
+    log.info("gradio is ready for demos (warmed up in the background in %.1f s)", hub.warmup_times["took"])
+
+
+async def build_demo(app: FastAPI, target: DemoTarget, app_id: int | None = None) -> BuiltDemo:
     state = app.state
     settings = state.settings
     gr = await load_gradio(settings.data_dir / "gradio")
@@ -152,6 +284,8 @@ async def build_demo(app: FastAPI, target: DemoTarget) -> BuiltDemo:
         upload_root=Path(gr.utils.get_upload_folder()),
     )
     blocks = build_blocks(ctx)
+    if app_id is not None:  # a rebuild after idleness: the same app to a page left open
+        blocks.app_id = app_id
     path = f"/demo/{target.token}"
     shell = FastAPI()
     gr.mount_gradio_app(
@@ -164,6 +298,7 @@ async def build_demo(app: FastAPI, target: DemoTarget) -> BuiltDemo:
     # Gradio checks that input files were uploaded (and output files are allowed) only for
     # apps it "launched"; a mounted app must ask for it, or a request could name any path.
     blocks.has_launched = True
+    _poll_gently(blocks._queue)
     blocks.run_startup_events()
     await blocks.run_extra_startup_events()
     # JSON bodies stay under the studio's body limit; uploads are bounded by max_file_size per
@@ -175,7 +310,7 @@ async def build_demo(app: FastAPI, target: DemoTarget) -> BuiltDemo:
         hub.quota = UploadQuota(Path(ctx.upload_root or gr.utils.get_upload_folder()), settings.demo_uploads_max_bytes,
                                 settings.demo_uploads_max_files)
     asgi = UploadGuard(asgi, upload, hub.quota, settings.data_dir / "demo" / "incoming")
-    return BuiltDemo(target.version_id, blocks, asgi)
+    return BuiltDemo(target.version_id, blocks, asgi, served=gradio_app)
 
 
 # -- uploads ---------------------------------------------------------------------------------
@@ -382,6 +517,13 @@ class DemoGate:
                 return
             await _not_found_response(scope)(scope, receive, send)
             return
+        if scope["type"] == "http" and HEARTBEAT in scope.get("path", ""):
+            # not activity, and no reason to build: a demo that is not mounted has no sessions
+            if (held := hub.held(target)) is not None:
+                await held.asgi(scope, receive, send)
+            else:
+                await Response(status_code=204)(scope, receive, send)
+            return
         try:
             demo = await hub.get(app, target)
         except Exception:
@@ -391,11 +533,17 @@ class DemoGate:
                                         status_code=500)
                 await response(scope, receive, send)
             return
-        await demo(scope, receive, send)
+        await demo.serve(scope, receive, send)
 
 
 @contextlib.asynccontextmanager
 async def _lifespan(app: Any) -> AsyncIterator[None]:
+    """Runs inside the app's own lifespan (settings, sessions and runs are there)."""
+    settings = getattr(app.state, "settings", None)
+    if settings is not None and settings.demo_warmup:
+        hub = hub_of(app)
+        hub.warmup_times["scheduled"] = time.monotonic()
+        hub.warmup = asyncio.create_task(warm_up(app), name="demo-warm-up")
     yield
     hub = getattr(app.state, "demos", None)
     if hub is not None:
