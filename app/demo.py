@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import math
 import mimetypes
@@ -34,6 +33,7 @@ from app.engine.executor import GraphInvalid
 from app.engine.validate import CheckedGraph, validate
 from app.runs import TooManyQueued
 from nodes.registry import Registry
+from nodes.runtime.sources import file_sha256
 from storage import repo
 
 MAX_TEXT_CHARS = 100_000
@@ -163,14 +163,6 @@ def default_file(value: Any) -> Path | None:
         return None
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # -- inputs ----------------------------------------------------------------------------------
 
 
@@ -222,7 +214,7 @@ def _store_file(ctx: DemoContext, fld: DemoField, value: Any) -> str:
         raise DemoInputError(f"{fld.label!r} is {size:,} bytes; this demo takes files of at most {ctx.max_upload_bytes:,} bytes")
     if size == 0:
         raise DemoInputError(f"{fld.label!r} is an empty file")
-    sha = file_digest(path)
+    sha = file_sha256(path)
     if ctx.default_digests.get(fld.node_id) == sha:  # the graph's own example file, unchanged
         return str(fld.default)
     from app.routes.uploads import sniff

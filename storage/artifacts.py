@@ -83,13 +83,9 @@ class ArtifactStore:
         The digest is computed first, so a file already stored is not copied again.
         """
         source = Path(source)
-        digest = hashlib.sha256()
-        size = 0
         with source.open("rb") as handle:
-            while chunk := handle.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-        sha256 = digest.hexdigest()
+            sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+            size = handle.tell()
         path = self.path_for(sha256)
         if not path.is_file():
             with source.open("rb") as handle:

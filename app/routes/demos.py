@@ -54,9 +54,10 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.demo import DemoContext, DemoField, DemoSpec, default_file, demo_spec, file_digest
+from app.demo import DemoContext, DemoField, DemoSpec, default_file, demo_spec
 from app.demo_blocks import allowed_files, build_blocks
 from app.errors import BodySizeLimit, error_body, refuse
+from nodes.runtime.sources import file_sha256
 from storage import repo
 from storage.errors import NotFound
 from storage.models import ShareMode
@@ -276,7 +277,7 @@ async def build_demo(app: FastAPI, target: DemoTarget, app_id: int | None = None
     digests = {}
     for fld in spec.inputs:
         if fld.kind in ("file", "audio", "image") and (path := default_file(fld.default)) is not None:
-            digests[fld.node_id] = await asyncio.to_thread(file_digest, path)
+            digests[fld.node_id] = await asyncio.to_thread(file_sha256, path)
     ctx = DemoContext(
         runs=state.runs, sessions=state.sessions, registry=state.registry, data_dir=settings.data_dir,
         max_upload_bytes=settings.max_upload_bytes, document=document, graph_id=target.graph_id,

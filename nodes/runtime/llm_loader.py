@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from nodes.api import NodeError
-from nodes.runtime.sources import ModelSource, models_dir
+from nodes.runtime.sources import ModelSource, file_sha256, models_dir
 
 __all__ = [
     "LLM",
@@ -97,7 +97,7 @@ def converted_folder(source: ModelSource, gguf: Path | None = None) -> Path | No
     gguf = gguf or (_gguf_file(source.path) if source.path is not None else None)
     if gguf is None:
         return None
-    sha = str(source.identity.get("sha256") or _file_sha256(gguf))
+    sha = str(source.identity.get("sha256") or file_sha256(gguf))
     return models_dir() / f"{_stem(gguf)}-{sha[:12]}"
 
 
@@ -108,14 +108,6 @@ def is_converted(folder: Path) -> bool:
 def _stem(gguf: Path) -> str:
     """``SmolLM2-135M-Instruct.Q4_1.gguf`` -> ``SmolLM2-135M-Instruct``."""
     return gguf.name.split(".", 1)[0] or gguf.stem
-
-
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def convert_gguf(gguf: Path, target: Path, progress: Progress | None = None) -> Path:
@@ -370,7 +362,7 @@ def adapter_digest(folder: Path) -> str:
     """sha256 over a peft adapter folder's config and weight files (names and contents)."""
     digest = hashlib.sha256()
     for f in sorted(p for p in folder.iterdir() if p.is_file() and p.suffix in (".json", ".safetensors", ".bin")):
-        digest.update(f.name.encode() + b"\0" + _file_sha256(f).encode())
+        digest.update(f.name.encode() + b"\0" + file_sha256(f).encode())
     return digest.hexdigest()
 
 

@@ -186,15 +186,17 @@ def identity_of(name: str, path: Path, **extra: Any) -> dict[str, Any]:
         with _IDENTITY_LOCK:
             known = _IDENTITY_CACHE.get(cache_key)
         if known is None:
-            h = hashlib.sha256()
-            with f.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(chunk)
-            known = h.hexdigest()
+            known = file_sha256(f)
             with _IDENTITY_LOCK:
                 _IDENTITY_CACHE[cache_key] = known
         digest.update(known.encode())
     return {"name": name, "path": str(path), "sha256": digest.hexdigest(), **extra}
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's content, read in chunks (the one file-hashing helper)."""
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def models_dir() -> Path:
