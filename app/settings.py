@@ -8,11 +8,13 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nodes.runtime.paths import DEFAULT_DATA_DIR
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GENAISYS_", extra="ignore")
 
-    data_dir: Path = Field(default=Path.home() / ".genaisys", description="database, artifacts, model cache")
+    data_dir: Path = Field(default=DEFAULT_DATA_DIR, description="database, artifacts, model cache")
     database_url: str | None = Field(default=None, description="any SQLAlchemy URL; SQLite under data_dir if unset")
     host: str = "127.0.0.1"
     allowed_hosts: str = Field(default="", description="more Host names the server answers to, comma-separated "

@@ -23,13 +23,15 @@ from pathlib import Path
 from nodes.api import NodeError
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
+DEFAULT_DATA_DIR = Path.home() / ".genaisys"
+"""The data directory when GENAISYS_DATA_DIR is unset: the one place the default is written."""
 UPLOADS = "uploads"
 MAX_TREE_ENTRIES = 100_000
 """A folder whose files are checked one by one (a model, an adapter) may hold at most this many."""
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("GENAISYS_DATA_DIR", Path.home() / ".genaisys"))
+    return Path(os.environ.get("GENAISYS_DATA_DIR", DEFAULT_DATA_DIR))
 
 
 def uploads_dir() -> Path:

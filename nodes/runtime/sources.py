@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from nodes.api import NodeError
-from nodes.runtime.paths import check_tree, find_path
+from nodes.runtime.paths import check_tree, data_dir, find_path
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,6 @@ def file_sha256(path: Path) -> str:
 
 def models_dir() -> Path:
     """Where converted and built models live (under the data directory)."""
-    base = Path(os.environ.get("GENAISYS_DATA_DIR", Path.home() / ".genaisys"))
-    folder = base / "models"
+    folder = data_dir() / "models"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
