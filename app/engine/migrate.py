@@ -10,12 +10,11 @@ can (ComfyUI's most reported pain is the opposite).
 from __future__ import annotations
 
 import copy
-import os
 from pathlib import Path
 from typing import Any
 
 from nodes.registry import Registry
-from nodes.runtime.sources import _entry, is_hub_id, package_path
+from nodes.runtime.sources import _entry, hub_cached, hub_offline, is_hub_id, package_path
 
 
 def migrate_document(document: dict[str, Any], registry: Registry) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -95,8 +94,8 @@ def _model_problem(model: str) -> str | None:
     path_like = model.startswith(("/", ".", "~")) or "\\" in model or model.count("/") > 1
     if path_like and not Path(model).expanduser().exists():
         return "a local model path that does not exist on this machine: copy the model there or change the node's model"
-    if not path_like and is_hub_id(model) and not Path(model).exists() and not _in_hub_cache(model):
-        if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+    if not path_like and is_hub_id(model) and not Path(model).exists() and hub_cached(model) is None:
+        if hub_offline():
             return (f"a Hugging Face hub model that is not in this machine's cache, and the machine is offline "
                     f"(HF_HUB_OFFLINE): download it where there is a network (`huggingface-cli download {model}`), "
                     "or point the node at a local copy")
@@ -105,20 +104,5 @@ def _model_problem(model: str) -> str | None:
 
 
 def _default_model(cls: Any) -> Any:
-    if cls is None:
-        return None
-    for port in getattr(cls, "inputs", ()):
-        if port.name == "model":
-            return port.default
-    return None
-
-
-def _in_hub_cache(hub_id: str) -> bool:
-    """Is the hub model in the local Hugging Face cache? Never touches the network."""
-    try:
-        from huggingface_hub import snapshot_download
-
-        snapshot_download(hub_id, local_files_only=True)
-    except Exception:
-        return False
-    return True
+    """The node's declared default model, if it has a model input."""
+    return cls.input("model").default if cls is not None and any(i.name == "model" for i in cls.inputs) else None

@@ -144,20 +144,32 @@ def local_model_path(name: str, kind: str) -> Path | None:
     return path
 
 
-def _hub(hub_id: str, kind: str) -> ModelSource:
-    """A hub model, if it is already in the local cache or downloads are allowed."""
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+def hub_offline() -> bool:
+    """Is this machine told not to reach the Hugging Face hub (``HF_HUB_OFFLINE``)?"""
+    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def hub_cached(hub_id: str) -> Path | None:
+    """The hub model's folder in the local Hugging Face cache; None if it is not there.
+    Never touches the network."""
     try:
         from huggingface_hub import snapshot_download
 
-        folder = Path(snapshot_download(hub_id, local_files_only=True))
-        return ModelSource(hub_id, folder, hub_id=hub_id, kind=kind)
+        return Path(snapshot_download(hub_id, local_files_only=True))
     except Exception:
-        if offline:
-            raise NodeError(
-                f"model {hub_id!r} is not in the local Hugging Face cache and this machine is offline: download it where "
-                f"there is a network (`huggingface-cli download {hub_id}`), or give the path of a local copy"
-            ) from None
+        return None
+
+
+def _hub(hub_id: str, kind: str) -> ModelSource:
+    """A hub model, if it is already in the local cache or downloads are allowed."""
+    folder = hub_cached(hub_id)
+    if folder is not None:
+        return ModelSource(hub_id, folder, hub_id=hub_id, kind=kind)
+    if hub_offline():
+        raise NodeError(
+            f"model {hub_id!r} is not in the local Hugging Face cache and this machine is offline: download it where "
+            f"there is a network (`huggingface-cli download {hub_id}`), or give the path of a local copy"
+        )
     return ModelSource(hub_id, None, hub_id=hub_id, kind=kind)
 
 
