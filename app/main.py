@@ -8,23 +8,17 @@ response comes in well under a second and a half.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
-from app import errors
-from app.auth import AuthGate
-from app.engine.cache import ResultCache
-from app.engine.executor import Executor
-from app.routes import (
+from app.api import errors
+from app.api.auth import AuthGate, ShareGuard
+from app.api.routes import (
     artifacts,
     auth,
     demos,
@@ -36,18 +30,17 @@ from app.routes import (
     uploads,
     validate,
 )
-from app.runs import RunManager
-from app.security import SecurityHeaders, SiteGuard
-from app.settings import Settings
+from app.api.security import SecurityHeaders, SiteGuard
+from app.engine.cache import ResultCache
+from app.engine.executor import Executor
+from app.services.bootstrap import open_database
+from app.services.run_queue import RunManager
+from app.settings import EXAMPLES, FRONTEND_DIST, Settings
 from nodes.registry import default_registry
 from storage import repo
 from storage.artifacts import ArtifactStore
-from storage.db import current_revision, make_engine, make_session_factory, upgrade_to_head
 
 log = logging.getLogger("genaisys")
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = ROOT / "examples"
-FRONTEND_DIST = ROOT / "frontend" / "dist"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -93,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return {"status": "ok"}
 
     mount_frontend(app)
-    app.add_middleware(shares.ShareGuard)
+    app.add_middleware(ShareGuard)
     if settings.auth:
         app.add_middleware(AuthGate)
     app.add_middleware(errors.BodySizeLimit, limit=settings.max_body_bytes, streamed=("/api/uploads", "/demo/"))
@@ -112,35 +105,6 @@ def fence_files(settings: Settings) -> None:
         for folder in (settings.uploads_dir, settings.models_dir):
             folder.mkdir(parents=True, exist_ok=True)
         os.environ["GENAISYS_FILE_ROOTS"] = roots
-
-
-def open_database(settings: Settings) -> Any:
-    """The engine and session factory of the settings' database, migrated to head. A
-    brand-new database gets the examples."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(settings.db_url)
-    new_database = current_revision(engine) is None
-    upgrade_to_head(engine)
-    sessions = make_session_factory(engine)
-    if new_database and settings.seed_examples:  # whoever opens it first: the server, or `users add`
-        with sessions() as session, session.begin():
-            seed_examples(session)
-    return engine, sessions
-
-
-def seed_examples(session: Session) -> int:
-    """Put the shipped example graphs into a new database (once: a user may delete them)."""
-    count = 0
-    for path in sorted(EXAMPLES.glob("*.json")):
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            log.warning("example %s skipped: %s", path.name, exc)
-            continue
-        repo.create_graph(session, name=document.get("name") or path.stem, description=document.get("description", ""),
-                          document=document, message=f"example {path.name}")
-        count += 1
-    return count
 
 
 def mount_frontend(app: FastAPI) -> None:

@@ -10,6 +10,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nodes.runtime.paths import DEFAULT_DATA_DIR
 
+ROOT = Path(__file__).resolve().parents[1]
+"""The installation: the repository (or the unpacked source) the studio runs from."""
+EXAMPLES = ROOT / "examples"
+"""The shipped example graphs, seeded into a new database."""
+FRONTEND_DIST = ROOT / "frontend" / "dist"
+"""The built canvas (``make install`` builds it)."""
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GENAISYS_", extra="ignore")

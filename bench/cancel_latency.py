@@ -185,7 +185,7 @@ def diffusion_cancel(
 def graph_cancel(shape: str, n: int = 2000) -> dict[str, Any]:
     from app.engine.backend import ThreadBackend
     from app.engine.validate import validate
-    from app.runs import RunManager
+    from app.services.run_queue import RunManager
     from storage import repo
     from storage.artifacts import ArtifactStore
     from storage.db import make_engine, make_session_factory, upgrade_to_head

@@ -287,3 +287,8 @@ class Share(Base):
         if self.revoked_at is not None:
             return False
         return self.expires_at is None or self.expires_at > (now or utcnow())
+
+    @property
+    def active(self) -> bool:
+        """Usable now (`is_active`)."""
+        return self.is_active()

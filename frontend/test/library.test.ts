@@ -1,4 +1,4 @@
-/** The Open dialog's marker of a seeded example: the message `seed_examples` (app/main.py)
+/** The Open dialog's marker of a seeded example: the message `seed_examples` (app/services/bootstrap.py)
  * gives an example's first version. */
 
 import { describe, expect, it } from "vitest";

@@ -322,7 +322,7 @@ def test_a_model_graph_demo_shows_an_image(demo_server: Server, api: httpx.Clien
 def test_prepare_inputs_bounds_texts_and_files(tmp_path: Path) -> None:
     """The demo's own checks, without a server: long texts, files from outside the upload
     folder, oversize files and unknown types are refused before anything is queued."""
-    from app.demo import DemoContext, DemoField, DemoInputError, DemoSpec, prepare_inputs
+    from app.demo.spec import DemoContext, DemoField, DemoInputError, DemoSpec, prepare_inputs
 
     spec = DemoSpec("t", "", (DemoField("notes", "text", "Notes"), DemoField("doc", "file", "Document")), ())
     uploads = tmp_path / "gradio"

@@ -197,7 +197,7 @@ def test_gradio_is_imported_in_the_background_after_start_up(tmp_path: Path) -> 
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout.strip().splitlines()[-1])
     assert out["imported"] and "took" in out, out  # it happened, in the background
-    from app.routes.demos import WARMUP_DELAY_S
+    from app.demo.hub import WARMUP_DELAY_S
 
     assert out["began"] - out["scheduled"] >= WARMUP_DELAY_S  # not on the start-up path...
     if out["ready"] - out["scheduled"] < WARMUP_DELAY_S:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from app.engine.executor import Executor, GraphInvalid
 from app.engine.validate import validate
 from app.settings import Settings

@@ -8,8 +8,8 @@ import json
 
 from fastapi.testclient import TestClient
 
+from app.api.schemas.catalog import Catalog
 from app.main import create_app
-from app.schemas import Catalog
 from app.settings import Settings
 from nodes.registry import default_registry
 

@@ -6,7 +6,8 @@ import threading
 
 import pytest
 
-from app.runs import FairQueue, TooManyQueued
+from app.services.errors import TooManyQueued
+from app.services.run_queue import FairQueue
 
 
 def queued(q: FairQueue, owner: str | None, *run_ids: str) -> None:

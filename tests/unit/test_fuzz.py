@@ -17,7 +17,7 @@ from sample_nodes import sample_registry
 from app.engine.document import MAX_DEPTH, SCHEMA, json_flaws
 from app.engine.problems import CODES
 from app.engine.validate import validate
-from app.routes.graphs import _UNSAVEABLE
+from app.services.graphs import UNSAVEABLE as _UNSAVEABLE
 from nodes.api import Input, Node
 from nodes.types import ANY, Collection, Embedding, List, Type, Var, Verdict, parse_type, unify
 

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 from sample_nodes import sample_registry
 
-from app.cli import main
+from app.cli.main import main
 from app.engine.document import (
     MAX_DEPTH,
     MAX_EDGES,

@@ -998,7 +998,7 @@ export interface components {
             /** Token */
             token: string;
             /** Url */
-            url: string;
+            readonly url: string;
             /** Version */
             version: number | null;
         };

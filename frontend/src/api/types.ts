@@ -1,8 +1,8 @@
-/** The JSON shapes of the HTTP API (app/schemas.py, nodes/api.py, app/engine/*). */
+/** The JSON shapes of the HTTP API (app/api/schemas/, nodes/api.py, app/engine/*). */
 
 import type { components } from "./schema.gen";
 
-// The catalog (`GET /api/nodes`) is generated from the OpenAPI document (app/schemas.py's
+// The catalog (`GET /api/nodes`) is generated from the OpenAPI document (app/api/schemas/'s
 // Catalog): `npm run gen:api` after `scripts/export_openapi.py`; the build fails when stale.
 type Schemas = components["schemas"];
 export type Widget = NonNullable<Schemas["CatalogInput"]["widget"]>;
@@ -144,7 +144,7 @@ export interface RunEvent {
   data?: Record<string, unknown>;
 }
 
-/** An artifact reference in a node's outputs (app/outputs.py). */
+/** An artifact reference in a node's outputs (app/services/outputs.py). */
 export interface ArtifactRef {
   $artifact: string;
   mime: string;

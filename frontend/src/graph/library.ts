@@ -10,7 +10,7 @@ import { useLibrary } from "../stores/libraryStore";
 import { toast } from "../stores/toastStore";
 import { setLocationGraph } from "./files";
 
-/** What `seed_examples` (app/main.py) writes as an example's first version's message. The
+/** What `seed_examples` (app/services/bootstrap.py) writes as an example's first version's message. The
  * API has no field that says "example"; this message is the marker it already returns. */
 export const EXAMPLE_MESSAGE = /^example [^\s/]+\.json$/;
 

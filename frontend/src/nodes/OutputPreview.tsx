@@ -1,5 +1,5 @@
 /** A node output as a person reads it: text, an image, an audio player, or JSON. Values
- * come from app/outputs.py: small ones inline, large ones as artifact references. */
+ * come from app/services/outputs.py: small ones inline, large ones as artifact references. */
 
 import { memo } from "react";
 import type { ArtifactRef } from "../api/types";

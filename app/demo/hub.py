@@ -1,8 +1,10 @@
 """Live demos at ``/demo/{token}``: a demo share's graph as a Gradio app, built on first use.
 
+The route (``app.api.routes.demos``) mounts `DemoGate`; everything else lives here.
+
 Nothing here imports gradio until a demo is first opened. One Starlette ``Mount`` at
 ``/demo/{token}`` (in the router, so it sits before the canvas's catch-all ``/`` mount)
-leads every request to ``DemoGate``, which
+leads every request to `DemoGate`, which
 
 1. resolves the token on *every* request (page, assets, API, queue): unknown, revoked or
    expired tokens, tokens of ``view``/``fork`` shares and tokens whose graph is gone all
@@ -10,7 +12,7 @@ leads every request to ``DemoGate``, which
 2. finds the built demo for (token, version) — a share that follows the latest version
    gets a new build once the graph is saved again, and the old one is closed — or builds
    it: imports gradio (in a thread; ``GRADIO_ANALYTICS_ENABLED=False`` first), builds the
-   ``Blocks`` (``app.demo``), configures it with ``gr.mount_gradio_app`` and starts its
+   ``Blocks`` (``app.demo.blocks``), configures it with ``gr.mount_gradio_app`` and starts its
    queue (``run_startup_events`` / ``run_extra_startup_events``: a Blocks mounted after the
    server started never answers events otherwise);
 3. hands the request to that Gradio app, whose scope (``root_path=/demo/{token}``) is the
@@ -41,20 +43,19 @@ import json
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.demo import DemoContext, DemoField, DemoSpec, default_file, demo_spec
-from app.demo_blocks import allowed_files, build_blocks
-from app.demo_uploads import UploadGuard, UploadQuota
-from app.errors import BodySizeLimit, error_body
+from app.api.errors import BodySizeLimit, error_body
+from app.demo.blocks import allowed_files, build_blocks
+from app.demo.spec import DemoContext, DemoField, DemoSpec, default_file, demo_spec
+from app.demo.uploads import UploadGuard, UploadQuota
 from nodes.runtime.sources import file_sha256
 from storage import repo
 from storage.errors import NotFound
@@ -301,7 +302,7 @@ async def build_demo(app: FastAPI, target: DemoTarget, app_id: int | None = None
     blocks.run_startup_events()
     await blocks.run_extra_startup_events()
     # JSON bodies stay under the studio's body limit; uploads are bounded by max_file_size per
-    # file, app.demo_uploads.MAX_UPLOAD_FILES per request and the quota of the uploads folder
+    # file, app.demo.uploads.MAX_UPLOAD_FILES per request and the quota of the uploads folder
     upload = f"{path}/gradio_api/upload"
     asgi = BodySizeLimit(gradio_app, limit=settings.max_body_bytes, streamed=(upload,))
     hub = hub_of(app)
@@ -335,7 +336,7 @@ def _load_document(sessions: Any, target: DemoTarget) -> dict[str, Any]:
         return json.loads(json.dumps(version.document))  # a private copy
 
 
-def _not_found_response(scope: Scope) -> Response:
+def not_found_response(scope: Scope) -> Response:
     accept = dict(scope.get("headers") or []).get(b"accept", b"").decode("latin-1")
     if "text/html" in accept:
         return HTMLResponse(
@@ -359,7 +360,7 @@ class DemoGate:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 4404})
                 return
-            await _not_found_response(scope)(scope, receive, send)
+            await not_found_response(scope)(scope, receive, send)
             return
         if scope["type"] == "http" and HEARTBEAT in scope.get("path", ""):
             # not activity, and no reason to build: a demo that is not mounted has no sessions
@@ -378,34 +379,3 @@ class DemoGate:
                 await response(scope, receive, send)
             return
         await demo.serve(scope, receive, send)
-
-
-@contextlib.asynccontextmanager
-async def _lifespan(app: Any) -> AsyncIterator[None]:
-    """Runs inside the app's own lifespan (settings, sessions and runs are there)."""
-    settings = getattr(app.state, "settings", None)
-    if settings is not None and settings.demo_warmup:
-        hub = hub_of(app)
-        hub.warmup_times["scheduled"] = time.monotonic()
-        hub.warmup = asyncio.create_task(warm_up(app), name="demo-warm-up")
-    yield
-    hub = getattr(app.state, "demos", None)
-    if hub is not None:
-        hub.close_all()
-
-
-router = APIRouter(tags=["demos"], lifespan=_lifespan)
-
-
-@router.get("/demo/{token}", include_in_schema=False)
-async def open_demo(token: str, request: Request) -> Response:
-    """The demo page lives at ``/demo/{token}/``; 404 for a link that is not a live demo."""
-    target = await asyncio.to_thread(active_demo, request.app.state.sessions, token)
-    if target is None:
-        hub_of(request.app).drop(token)
-        return _not_found_response(request.scope)
-    query = f"?{request.url.query}" if request.url.query else ""
-    return RedirectResponse(f"{token}/{query}", status_code=307)
-
-
-router.routes.append(Mount("/demo/{token}", app=DemoGate(), name="demo"))

@@ -17,7 +17,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import refuse
+from app.api.errors import refuse
 
 MAX_UPLOAD_FILES = 16
 """Files one demo upload request may carry; a demo form has a few file inputs at most."""

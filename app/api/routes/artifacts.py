@@ -1,8 +1,8 @@
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
-from app.deps import ArtifactsDep, SessionDep
-from app.errors import ApiError
+from app.api.deps import ArtifactsDep, SessionDep
+from app.api.errors import ApiError
 from storage import repo
 from storage.errors import InvalidArtifactId
 

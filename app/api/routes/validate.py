@@ -2,9 +2,9 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from app.deps import RegistryDep
+from app.api.deps import RegistryDep
+from app.api.schemas.validation import ValidationReport
 from app.engine.validate import validate
-from app.schemas import ValidationReport
 
 router = APIRouter(prefix="/api/validate", tags=["validate"])
 

@@ -1,6 +1,6 @@
 """The Gradio side of a live demo: the Blocks, its components and its one handler.
 
-Split from ``app.demo`` (which reads the graph, checks inputs and runs it, with no gradio
+Split from ``app.demo.spec`` (which reads the graph, checks inputs and runs it, with no gradio
 import) so that this module is the only one that touches gradio's API.
 """
 
@@ -11,7 +11,7 @@ import keyword
 from pathlib import Path
 from typing import Any
 
-from app.demo import (
+from app.demo.spec import (
     _FILE_KINDS,
     API_NAME,
     MAX_TEXT_CHARS,

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.engine.document import MAX_DEPTH, json_flaws
+from app.services.errors import Refused, TooManyQueued
 from storage.errors import NotFound
 
 log = logging.getLogger("genaisys.api")
@@ -42,7 +43,16 @@ BODY_MAX_DEPTH = MAX_DEPTH + 8
 this bound the validator, not the edge, names the place inside the document."""
 
 
+REFUSED_STATUS: dict[type[Refused], int] = {TooManyQueued: 429}
+"""The HTTP status of each domain refusal (``app.services.errors``); 422 for the rest."""
+
+
 def install(app: FastAPI) -> None:
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused) -> JSONResponse:
+        status = next((s for kind, s in REFUSED_STATUS.items() if isinstance(exc, kind)), 422)
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=status)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)

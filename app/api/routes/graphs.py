@@ -1,12 +1,11 @@
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.deps import OwnerDep, RegistryDep, SessionDep
-from app.engine.validate import CheckedGraph, validate
-from app.errors import ApiError
-from app.schemas import (
-    MAX_INT,
+from app.api.deps import OwnerDep, RegistryDep, SessionDep
+from app.api.errors import ApiError
+from app.api.schemas.common import MAX_INT
+from app.api.schemas.graphs import (
     GraphCreate,
     GraphDetail,
     GraphPublic,
@@ -16,45 +15,14 @@ from app.schemas import (
     VersionDetail,
     VersionPublic,
     VersionsPublic,
+    graph_detail,
 )
-from nodes.registry import Registry
+from app.services.graphs import checked_for_save
 from storage import repo
 from storage.errors import VersionConflict
 
 router = APIRouter(prefix="/api/graphs", tags=["graphs"])
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_INT)]
-
-# A graph may be saved while it still has problems (work in progress, as in any editor);
-# only a document that is not a graph document at all is refused, or one that could be stored
-# but not read back (not strict JSON), or one over the size bounds (it could never run).
-_UNSAVEABLE = {"invalid_document", "unsupported_schema", "invalid_node", "invalid_edge", "duplicate_id",
-               "non_finite_number", "lone_surrogate", "too_deep", "graph_too_large"}
-
-
-def checked_for_save(document: dict[str, Any], registry: Registry) -> CheckedGraph:
-    checked = validate(document, registry)
-    broken = [p for p in checked.problems if p.code in _UNSAVEABLE]
-    if broken:
-        raise ApiError(422, "invalid_document", f"{broken[0].where()}: {broken[0].message}", checked.report())
-    return checked
-
-
-def graph_public(graph: Any) -> GraphPublic:
-    return GraphPublic(id=graph.id, name=graph.name, description=graph.description, latest_version=graph.latest_version,
-                       created_at=graph.created_at, updated_at=graph.updated_at, deleted=graph.deleted_at is not None)
-
-
-def graph_detail(graph: Any, version: Any, checked: CheckedGraph | None, registry: Registry) -> GraphDetail:
-    """The response of every route that saves a version. It is serialised once here, inside the
-    caller's transaction: FastAPI serialises only after the handler returns, after the commit,
-    so a document that could be stored but not serialised used to answer 500 *and* stay saved,
-    a graph that never opened again. Now such a failure rolls the save back."""
-    checked = checked or validate(version.document, registry)
-    detail = GraphDetail(**graph_public(graph).model_dump(), version=version.number, document=version.document,
-                         problems=[p.to_json() for p in checked.problems])
-    detail.model_dump_json()
-    return detail
-
 
 @router.get("", response_model=GraphsPublic)
 def list_graphs(session: SessionDep, owner: OwnerDep, search: str | None = Query(None, max_length=200), include_deleted: bool = False,
@@ -62,7 +30,7 @@ def list_graphs(session: SessionDep, owner: OwnerDep, search: str | None = Query
     """Saved graphs, most recently changed first."""
     items, count = repo.list_graphs(session, include_deleted=include_deleted, search=search, limit=limit, offset=offset,
                                     owner_id=owner)
-    return GraphsPublic(data=[graph_public(g) for g in items], count=count)
+    return GraphsPublic(data=[GraphPublic.model_validate(g) for g in items], count=count)
 
 
 @router.post("", response_model=GraphDetail, status_code=201)
@@ -118,7 +86,7 @@ def undelete_graph(graph_id: str, session: SessionDep, owner: OwnerDep) -> Graph
     """Bring a deleted graph back."""
     with session.begin():
         repo.get_graph(session, graph_id=graph_id, include_deleted=True, owner_id=owner)
-        return graph_public(repo.undelete_graph(session, graph_id=graph_id))
+        return GraphPublic.model_validate(repo.undelete_graph(session, graph_id=graph_id))
 
 
 @router.get("/{graph_id}/versions", response_model=VersionsPublic)

@@ -1,37 +1,22 @@
-"""Signing in to a server started with ``--auth``; see ``app.auth`` for what is checked."""
+"""Signing in to a server started with ``--auth``; see ``app.api.auth`` for what is checked."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
 
-from app.auth import COOKIE, AuthUser
-from app.deps import SessionDep, SettingsDep
-from app.errors import ApiError
+from app.api.auth import COOKIE, AuthUser
+from app.api.deps import SessionDep, SettingsDep
+from app.api.errors import ApiError
+from app.api.schemas.auth import Login, Me, UserPublic
 from storage import repo
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 SESSION_DAYS = 30
 
 
-class UserPublic(BaseModel):
-    id: str
-    name: str
-
-
-class Me(BaseModel):
-    auth: bool = Field(description="whether this server requires signing in")
-    user: UserPublic | None
-
-
-class Login(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    token: str = Field(min_length=1, max_length=200, description="your API token (`genaisys users add NAME`)")
-
-
 def _me(request: Request, settings: SettingsDep) -> Me:
     user = getattr(request.state, "user", None) if settings.auth else None
-    return Me(auth=settings.auth, user=UserPublic(id=user.id, name=user.name) if user else None)
+    return Me(auth=settings.auth, user=UserPublic.model_validate(user) if user else None)
 
 
 @router.get("/me", response_model=Me)

@@ -11,8 +11,8 @@ set the io inputs' values: the handler takes exactly one value per input node, a
 document it runs is the saved version's, so no param or structure can be changed from the
 page or from ``gradio_client``. Inputs are bounded (texts, files) before anything is queued.
 
-``demo_spec`` and ``prepare_inputs`` are plain Python; gradio is imported by ``app.demo_blocks``
-only, on the first request for a demo (see ``app.routes.demos``).
+``demo_spec`` and ``prepare_inputs`` are plain Python; gradio is imported by ``app.demo.blocks``
+only, on the first request for a demo (see ``app.api.routes.demos``).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.engine.executor import GraphInvalid
 from app.engine.validate import CheckedGraph, validate
-from app.runs import TooManyQueued
+from app.services.errors import InvalidGraph, InvalidInputs, TooManyQueued
+from app.services.graphs import submit_run
 from nodes.registry import Registry
 from nodes.runtime.sources import file_sha256
 from storage import repo
@@ -85,7 +85,7 @@ class DemoSpec:
 class DemoContext:
     """What a demo's Run button needs from the server: the run queue, the database, where files go."""
 
-    runs: Any  # app.runs.RunManager
+    runs: Any  # app.services.run_queue.RunManager
     sessions: Any  # session factory
     registry: Registry
     data_dir: Path
@@ -217,7 +217,7 @@ def _store_file(ctx: DemoContext, fld: DemoField, value: Any) -> str:
     sha = file_sha256(path)
     if ctx.default_digests.get(fld.node_id) == sha:  # the graph's own example file, unchanged
         return str(fld.default)
-    from app.routes.uploads import sniff
+    from app.services.uploads import sniff
 
     with path.open("rb") as handle:
         head = handle.read(64)
@@ -302,13 +302,12 @@ async def run_demo(ctx: DemoContext, values: Sequence[Any], progress: Any = None
     """Submit one run with the form's values, follow its events (into ``progress``), and
     return one value per output field. Raises DemoInputError or DemoRunError."""
     inputs = await asyncio.to_thread(prepare_inputs, ctx, values)
-    checked = validate(ctx.document, ctx.registry)
-    if not checked.ok:
-        raise DemoRunError("this graph cannot run: " + "; ".join(p.message for p in checked.problems[:3]))
     try:
-        run_id = await asyncio.to_thread(ctx.runs.submit, checked, inputs, document=ctx.document,
+        run_id = await asyncio.to_thread(submit_run, ctx.runs, ctx.registry, ctx.document, inputs,
                                          graph_id=ctx.graph_id, graph_version_id=ctx.version_id)
-    except GraphInvalid as exc:
+    except InvalidGraph as exc:
+        raise DemoRunError("this graph cannot run: " + "; ".join(p.message for p in exc.problems[:3])) from None
+    except InvalidInputs as exc:
         raise DemoInputError("; ".join(p.message for p in exc.problems) or str(exc)) from None
     except TooManyQueued as exc:  # counted with the graph owner's own runs
         raise DemoInputError(f"{exc.waiting} runs of this demo's owner are waiting; try again when one "

@@ -9,21 +9,15 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
-from pydantic import BaseModel
 
-from app.deps import OwnerDep, RegistryDep, SessionDep
-from app.engine.migrate import migrate_document, missing_parts, stamp_versions
-from app.routes.graphs import checked_for_save, graph_detail
-from app.schemas import MAX_INT, GraphDetail
+from app.api.deps import OwnerDep, RegistryDep, SessionDep
+from app.api.schemas.common import MAX_INT
+from app.api.schemas.graphs import ImportReport, graph_detail
+from app.engine.migrate import stamp_versions
+from app.services.graphs import import_document
 from storage import repo
 
 router = APIRouter(prefix="/api/graphs", tags=["graphs"])
-
-
-class ImportReport(BaseModel):
-    graph: GraphDetail
-    migrated: list[dict[str, Any]]
-    missing: list[dict[str, Any]]
 
 
 def file_name(name: str) -> str:
@@ -48,20 +42,11 @@ def _named(document: dict, fallback: str) -> str:
     return name if isinstance(name, str) and name.strip() else fallback
 
 
-def import_document(session: Any, registry: Any, document: dict[str, Any], message: str,
-                    owner_id: str | None = None) -> ImportReport:
-    migrated_doc, migrated = migrate_document(document, registry)
-    checked = checked_for_save(migrated_doc, registry)
-    graph, version = repo.create_graph(session, name=checked.name or "Imported graph",
-                                       description=str(migrated_doc.get("description", "")),
-                                       document=migrated_doc, message=message, owner_id=owner_id)
-    return ImportReport(graph=graph_detail(graph, version, checked, registry), migrated=migrated,
-                        missing=missing_parts(migrated_doc, registry))
-
-
 @router.post("/import", response_model=ImportReport, status_code=201)
 def import_graph(session: SessionDep, registry: RegistryDep, owner: OwnerDep, document: dict[str, Any] = Body(...)) -> ImportReport:  # noqa: B008
     """Save a graph file as a new graph. Old node versions are upgraded; node types and models
     this installation lacks are listed with what to install, and the rest opens as usual."""
     with session.begin():
-        return import_document(session, registry, document, "imported", owner_id=owner)
+        imported = import_document(session, registry, document, "imported", owner_id=owner)
+        return ImportReport(graph=graph_detail(imported.graph, imported.version, imported.checked, registry),
+                            migrated=imported.migrated, missing=imported.missing)

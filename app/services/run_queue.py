@@ -37,7 +37,8 @@ from app.engine.context import CancelToken
 from app.engine.events import Event
 from app.engine.executor import Executor, NodeRecord, apply_inputs
 from app.engine.validate import CheckedGraph
-from app.outputs import preview, summarize
+from app.services.errors import TooManyQueued
+from app.services.outputs import preview, summarize
 from storage import repo
 from storage.artifacts import ArtifactStore
 
@@ -118,14 +119,6 @@ class LiveRun:
 def _put(loop: asyncio.AbstractEventLoop, q: asyncio.Queue[Any], item: Any) -> None:
     with contextlib.suppress(RuntimeError):  # the watcher's loop is closed: it is gone
         loop.call_soon_threadsafe(q.put_nowait, item)
-
-
-class TooManyQueued(Exception):
-    """An owner already has ``limit`` runs waiting; nothing was recorded."""
-
-    def __init__(self, waiting: int, limit: int) -> None:
-        super().__init__(f"you have {waiting} runs waiting; wait for one to finish or cancel one")
-        self.waiting, self.limit = waiting, limit
 
 
 class FairQueue:

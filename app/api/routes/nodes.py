@@ -2,8 +2,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from app.deps import RegistryDep
-from app.schemas import Catalog
+from app.api.deps import RegistryDep
+from app.api.schemas.catalog import Catalog
 
 router = APIRouter(prefix="/api/nodes", tags=["nodes"])
 

@@ -181,7 +181,7 @@ def cmd_models_prepare(args: argparse.Namespace) -> int:
 
 def cmd_users(args: argparse.Namespace) -> int:
     """Tokens go to stdout alone (``TOKEN=$(genaisys users add alice)``); guidance to stderr."""
-    from app.main import open_database
+    from app.services.bootstrap import open_database
     from app.settings import Settings
     from storage import repo
     from storage.errors import NotFound, StorageError
@@ -215,8 +215,10 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from app.main import open_database
-    from app.routes.exchange import import_document
+    from app.api.schemas.graphs import ImportReport, graph_detail
+    from app.services.bootstrap import open_database
+    from app.services.errors import Refused
+    from app.services.graphs import import_document
     from app.settings import Settings
     from nodes.registry import default_registry
     from storage import repo
@@ -226,8 +228,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if not isinstance(document, dict):
         raise CliError(f"{args.file}: a graph file holds a JSON object", EXIT_INVALID)
     settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
-    from app.errors import ApiError
-
+    registry = default_registry()
     engine, sessions = open_database(settings)
     try:
         with sessions() as session, session.begin():
@@ -236,9 +237,11 @@ def cmd_import(args: argparse.Namespace) -> int:
                 owner = repo.get_user(session, name=args.owner).id
             elif repo.list_users(session):
                 raise CliError("this studio has users: say whose graph it becomes with --owner USER", EXIT_INVALID)
-            report = import_document(session, default_registry(), document, f"imported from {args.file.name}",
-                                     owner_id=owner)
-    except ApiError as exc:
+            imported = import_document(session, registry, document, f"imported from {args.file.name}",
+                                       owner_id=owner)
+            report = ImportReport(graph=graph_detail(imported.graph, imported.version, imported.checked, registry),
+                                  migrated=imported.migrated, missing=imported.missing)
+    except Refused as exc:
         raise CliError(f"{args.file}: {exc.message}", EXIT_INVALID) from None
     except NotFound as exc:
         raise CliError(str(exc), EXIT_INVALID) from None
@@ -317,7 +320,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.json:
             result = executor.run(document, inputs, scope=str(args.file))
         else:
-            from app.progress import ProgressView
+            from app.cli.progress import ProgressView
 
             with ProgressView() as view:
                 result = executor.run(document, inputs, on_event=view.on_event, scope=str(args.file))
@@ -349,7 +352,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def _write_media(outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
     """Image outputs as ``<node id>.png``, audio as ``<node id>.wav``; what each became."""
-    from app.outputs import _is_audio, _is_image, wav_bytes
+    from app.services.outputs import _is_audio, _is_image, wav_bytes
 
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -386,7 +389,7 @@ def _print_outputs(result: Any, outputs: dict[str, Any]) -> None:
 
 def _describe(value: Any) -> str:
     """What an output that is not JSON is, in words (an image, a sound): no Python repr."""
-    from app.outputs import _is_audio, _is_image
+    from app.services.outputs import _is_audio, _is_image
 
     if _is_image(value):
         return f"<image {value.size[0]}x{value.size[1]}: write it with --out DIR>"
@@ -394,6 +397,3 @@ def _describe(value: Any) -> str:
         return f"<audio {len(value['samples']) / max(1, int(value['sample_rate'])):.1f} s: write it with --out DIR>"
     return f"<{type(value).__name__}>"
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -4,48 +4,26 @@ from typing import Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from app.deps import OwnerDep, RegistryDep, RunsDep, SessionDep, get_owner
-from app.engine.executor import GraphInvalid
-from app.engine.validate import validate
-from app.errors import ApiError, error_body
-from app.runs import RunManager, TooManyQueued
-from app.schemas import (
-    MAX_INT,
-    NodeResultPublic,
+from app.api.deps import OwnerDep, RegistryDep, RunsDep, SessionDep, get_owner
+from app.api.errors import ApiError, error_body
+from app.api.schemas.common import MAX_INT
+from app.api.schemas.runs import (
+    GraphRun,
+    GraphRunResult,
     RunAccepted,
     RunCreate,
     RunDetail,
     RunPublic,
     RunsPublic,
 )
+from app.services.graphs import submit_run
 from storage import repo
 from storage.errors import NotFound
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 graph_router = APIRouter(prefix="/api/graphs", tags=["graphs"])
 log = logging.getLogger("genaisys.api")
-
-
-def run_public(run: Any) -> dict[str, Any]:
-    return {
-        "id": run.id, "graph_id": run.graph_id, "graph_version": run.graph_version_number,
-        "status": run.status, "inputs": run.inputs or {}, "created_at": run.created_at,
-        "started_at": run.started_at, "finished_at": run.finished_at, "duration_s": run.duration_s,
-        "error": run.error, "outputs": run.outputs,
-    }
-
-
-def submit(runs: RunManager, checked: Any, inputs: dict[str, Any], **where: Any) -> str:
-    """Queue a checked graph: 422 for inputs its input nodes refuse, 429 when the owner
-    already has the most runs waiting (nothing is recorded then)."""
-    try:
-        return runs.submit(checked, inputs, **where)
-    except GraphInvalid as exc:
-        raise ApiError(422, "invalid_inputs", str(exc), {"problems": [p.to_json() for p in exc.problems]}) from None
-    except TooManyQueued as exc:
-        raise ApiError(429, "too_many_runs", str(exc), {"waiting": exc.waiting, "limit": exc.limit}) from None
 
 
 @router.post("", response_model=RunAccepted, status_code=202)
@@ -67,11 +45,8 @@ def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs
     else:
         raise ApiError(422, "invalid_request", "give graph_id (and optionally version) or a document to run")
     session.rollback()  # end the read transaction before the run manager writes
-    checked = validate(document, registry)
-    if not checked.ok:
-        raise ApiError(422, "invalid_graph", f"the graph has {len(checked.problems)} problem(s); nothing ran", checked.report())
-    run_id = submit(runs, checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id,
-                    owner_id=owner)
+    run_id = submit_run(runs, registry, document, body.inputs, graph_id=graph_id, graph_version_id=version_id,
+                        owner_id=owner)
     return RunAccepted(id=run_id, status="queued", events_url=f"/api/runs/{run_id}/events")
 
 
@@ -80,17 +55,14 @@ def list_runs(session: SessionDep, owner: OwnerDep, graph_id: str | None = None,
               offset: int = Query(0, ge=0, le=MAX_INT)) -> RunsPublic:
     """Runs, newest first; of one graph with ``graph_id``."""
     items, count = repo.list_runs(session, graph_id=graph_id, limit=limit, offset=offset, owner_id=owner)
-    return RunsPublic(data=[RunPublic(**run_public(r)) for r in items], count=count)
+    return RunsPublic(data=[RunPublic.model_validate(r) for r in items], count=count)
 
 
 @router.get("/{run_id}", response_model=RunDetail)
 def read_run(run_id: str, session: SessionDep, owner: OwnerDep) -> RunDetail:
     """A run with every node's result."""
     run = repo.get_run(session, run_id=run_id, owner_id=owner)
-    nodes = [NodeResultPublic(node_id=n.node_id, type=n.type, status=n.status, reason=n.reason, cache_key=n.cache_key,
-                              started_at=n.started_at, duration_s=n.duration_s, outputs=n.outputs, error=n.error,
-                              provenance=n.provenance) for n in run.node_results]
-    return RunDetail(**run_public(run), nodes=nodes, provenance=run.provenance)
+    return RunDetail.model_validate(run)
 
 
 @router.post("/{run_id}/cancel", response_model=RunPublic)
@@ -101,7 +73,7 @@ def cancel_run(run_id: str, session: SessionDep, runs: RunsDep, owner: OwnerDep)
     session.rollback()  # end the read transaction: a waiting run is settled right here
     if not runs.cancel(run_id):
         raise ApiError(409, "not_running", f"run {run_id!r} is {run.status}; only a queued or running run can be cancelled")
-    return RunPublic(**run_public(run))
+    return RunPublic.model_validate(run)
 
 
 @router.websocket("/{run_id}/events")
@@ -156,22 +128,6 @@ def _stored_events(runs: Any, run_id: str) -> list[dict[str, Any]]:
         return events
 
 
-class GraphRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    inputs: dict[str, Any] = Field(default_factory=dict, description="io input node id -> value")
-    version: int | None = Field(None, ge=1, le=MAX_INT, description="a version; the latest if unset")
-    timeout_s: float = Field(30.0, ge=0, le=600, description="how long to wait for the outputs")
-
-
-class GraphRunResult(BaseModel):
-    run_id: str
-    status: str
-    outputs: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    run_url: str
-    events_url: str
-
-
 @graph_router.post("/{graph_id}/run", response_model=GraphRunResult,
                    responses={202: {"model": GraphRunResult, "description": "still running after timeout_s"}})
 async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: RunsDep, owner: OwnerDep) -> Any:
@@ -184,12 +140,8 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
             return version.id, version.document, version.number
 
     version_id, document, _ = await asyncio.to_thread(prepare)
-    checked = validate(document, registry)
-    if not checked.ok:
-        raise ApiError(422, "invalid_graph", f"the saved graph has {len(checked.problems)} problem(s); fix and save it first",
-                       checked.report())
-    run_id = submit(runs, checked, body.inputs, document=document, graph_id=graph_id, graph_version_id=version_id,
-                    owner_id=owner)
+    run_id = submit_run(runs, registry, document, body.inputs, graph_id=graph_id, graph_version_id=version_id,
+                        owner_id=owner, invalid="the saved graph has {n} problem(s); fix and save it first")
     live = runs.live(run_id)
     if live is not None:
         q = live.watch(asyncio.get_running_loop())

@@ -24,7 +24,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.errors import refuse
+from app.api.errors import refuse
 
 COOKIE = "genaisys_session"
 SHARE_HEADER = b"x-share-token"
@@ -134,3 +134,28 @@ class AuthGate:
                                  "(made with `genaisys users add NAME`), or sign in on the canvas", _CHALLENGE)
                 return
         await self.app(scope, receive, send)
+
+
+class ShareGuard:
+    """Requests carrying a share token may read; they may not write. The token's own
+    resolution and a fork link's fork are the only non-GET calls let through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            token = dict(scope.get("headers") or []).get(SHARE_HEADER)
+            if token is not None and not _allowed(scope["method"], scope["path"], token.decode("latin-1")):
+                await _refuse(scope, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _allowed(method: str, path: str, token: str) -> bool:
+    return (method == "POST" and path in (f"/api/shares/{token}/fork", "/api/validate"))
+
+
+async def _refuse(scope: Scope, send: Send) -> None:
+    await refuse(scope, send, 403, "read_only_share", "this page was opened from a shared link, which can only read; "
+                 "copy the graph into your own graphs to change it")

@@ -9,8 +9,8 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection as Request
 
-from app.errors import ApiError
-from app.runs import RunManager
+from app.api.errors import ApiError
+from app.services.run_queue import RunManager
 from app.settings import Settings
 from nodes.registry import Registry
 from storage.artifacts import ArtifactStore
