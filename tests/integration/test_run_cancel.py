@@ -18,7 +18,7 @@ import pytest
 from app.engine.backend import ThreadBackend
 from app.engine.executor import Executor
 from app.engine.validate import validate
-from app.runs import RunManager
+from app.services.run_queue import RunManager
 from nodes.registry import discover, load_folder
 from storage import repo
 from storage.artifacts import ArtifactStore
@@ -27,6 +27,7 @@ from storage.db import make_engine, make_session_factory, upgrade_to_head
 pytestmark = pytest.mark.slow
 
 NODES = 2000
+WORKERS = 4
 STOPPED_WITHIN_S = 15.0
 """~3 s here (one result row and one event per node); the old fan-out took 50 s."""
 
@@ -36,7 +37,7 @@ def manager(tmp_path: Path) -> Iterator[RunManager]:
     registry = load_folder(discover(), Path(__file__).parent / "custom_nodes")
     engine = make_engine(f"sqlite:///{tmp_path / 'studio.db'}")
     upgrade_to_head(engine)
-    executor = Executor(registry, backend=ThreadBackend(max_workers=4))  # as on a 2-core machine
+    executor = Executor(registry, backend=ThreadBackend(max_workers=WORKERS))  # as on a 2-core machine
     runs = RunManager(executor, make_session_factory(engine), ArtifactStore(tmp_path / "artifacts"))
     runs.start()
     yield runs
@@ -113,6 +114,9 @@ def test_a_2000_node_run_is_cancelled_within_seconds(manager: RunManager, shape:
         time.sleep(0.01)
     cancelled_at = time.monotonic()
     assert manager.cancel(run_id)
+    # what had run by then is the machine's business (a busy one lets more nodes finish
+    # before the cancel is asked); what the studio owes is that nothing starts after it
+    finished_by_cancel = sum(e["type"] == "node_finished" for e in list(live.events))
     while not live.finished and time.monotonic() - cancelled_at < STOPPED_WITHIN_S:
         time.sleep(0.02)
     took = time.monotonic() - cancelled_at
@@ -122,4 +126,8 @@ def test_a_2000_node_run_is_cancelled_within_seconds(manager: RunManager, shape:
         assert run.status == "cancelled"
         statuses = [n.status for n in run.node_results]
     assert len(statuses) == NODES  # every node has its row
-    assert statuses.count("cancelled") >= NODES - 10
+    assert set(statuses) <= {"succeeded", "cancelled"}, set(statuses)
+    # at most the nodes running when the cancel came (four backend threads, and as many whose
+    # event was still on its way) finish after it; every other node is cancelled unrun
+    assert statuses.count("succeeded") <= finished_by_cancel + 2 * WORKERS, (statuses.count("succeeded"), finished_by_cancel)
+    assert statuses.count("cancelled") >= NODES // 2
