@@ -9,7 +9,6 @@ response comes in well under a second and a half.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -35,8 +34,9 @@ from app.engine.cache import ResultCache
 from app.engine.executor import Executor
 from app.services.bootstrap import open_database
 from app.services.run_queue import RunManager
-from app.settings import EXAMPLES, FRONTEND_DIST, Settings
+from app.settings import FRONTEND_DIST, Settings
 from nodes.registry import default_registry
+from nodes.runtime.config import configure
 from storage import repo
 from storage.artifacts import ArtifactStore
 
@@ -96,15 +96,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def fence_files(settings: Settings) -> None:
-    """Tell the loader nodes which folders graphs may read (``nodes.runtime.paths``): the
-    configured roots, or in auth mode the uploads, models and examples folders."""
-    roots = settings.file_roots or None  # empty counts as unset: it must never open the fence
-    if roots is None and settings.auth:
-        roots = os.pathsep.join(str(p) for p in (settings.uploads_dir, settings.models_dir, EXAMPLES))
-    if roots:
+    """Hand the loader nodes their configuration (``nodes.runtime.config``) when graphs' reads
+    are fenced: to the configured roots, or in auth mode the uploads, models and examples folders."""
+    config = settings.runtime()
+    if config.file_roots:
         for folder in (settings.uploads_dir, settings.models_dir):
             folder.mkdir(parents=True, exist_ok=True)
-        os.environ["GENAISYS_FILE_ROOTS"] = roots
+        configure(config)
 
 
 def mount_frontend(app: FastAPI) -> None:

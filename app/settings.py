@@ -8,7 +8,14 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from nodes.runtime.paths import DEFAULT_DATA_DIR
+from nodes.runtime.config import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_MODEL_BUDGET_BYTES,
+    RuntimeConfig,
+    configure,
+    parse_budget,
+    split_paths,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 """The installation: the repository (or the unpacked source) the studio runs from."""
@@ -48,6 +55,11 @@ class Settings(BaseSettings):
     auth: bool = Field(default=False, description="require a user's API token on every route (`genaisys users add`)")
     file_roots: str | None = Field(default=None, description="folders graphs may read, os.pathsep-separated; "
                                    "with auth, defaults to the uploads folder, the models folder and the examples")
+    device: str = Field(default="", description="the device models run on: cuda, cuda:N, mps or cpu; "
+                        "empty picks the best there is")
+    model_budget_bytes: int = Field(default=DEFAULT_MODEL_BUDGET_BYTES, description="how much the loaded models "
+                                    "may weigh together; the least recently used are dropped beyond it")
+    custom_nodes: str = Field(default="", description="folders of custom node files (*.py), os.pathsep-separated")
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3
@@ -56,6 +68,32 @@ class Settings(BaseSettings):
     @classmethod
     def _zero_is_no_limit(cls, value: float | None) -> float | None:
         return value or None
+
+    @field_validator("model_budget_bytes", mode="before")
+    @classmethod
+    def _budget_in_digits(cls, value: object) -> object:
+        return parse_budget(value) if isinstance(value, str) else value  # "8G" is the default, as the nodes read it
+
+    @property
+    def read_roots(self) -> tuple[Path, ...]:
+        """The folders graphs may read: ``file_roots``, or in auth mode the uploads, models and
+        examples folders; empty (unfenced) otherwise. Blank roots count as unset: they never
+        open the fence."""
+        roots = split_paths(self.file_roots)
+        if not roots and self.auth:
+            roots = (self.uploads_dir, self.models_dir, EXAMPLES)
+        return roots
+
+    def runtime(self) -> RuntimeConfig:
+        """What the nodes need of these settings (``nodes.runtime.config``)."""
+        return RuntimeConfig(data_dir=self.data_dir, file_roots=self.read_roots, device=self.device,
+                             model_budget_bytes=self.model_budget_bytes, custom_nodes=split_paths(self.custom_nodes))
+
+    def configure_nodes(self) -> RuntimeConfig:
+        """Make ``runtime()`` the nodes' configuration for the rest of this process."""
+        config = self.runtime()
+        configure(config)
+        return config
 
     @cached_property
     def db_url(self) -> str:

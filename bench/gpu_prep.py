@@ -55,7 +55,7 @@ def log(message: str) -> None:
 
 
 def export(dest: Path) -> None:
-    from nodes.runtime.llm_loader import model_folder
+    from nodes.models._llm_convert import model_folder
     from nodes.runtime.sources import resolve_model
 
     for key, (name, kind, _, configs) in MODELS.items():
@@ -155,7 +155,7 @@ def build_sd(dst: Path, size: int) -> Path:
     from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
     from transformers import CLIPTokenizer
 
-    from nodes.runtime.tiny_diffusion import byte_vocab
+    from nodes.models._tiny_sd import byte_vocab
 
     target = dst / f"sd15-random-{size}"
     vocab = byte_vocab()

@@ -198,7 +198,7 @@ class Diffusion(Case):
     model = "tiny-sd"
 
     def setup(self, executor: Executor) -> None:
-        from nodes.runtime.diffusion_loader import load_diffusion
+        from nodes.models._diffusion import load_diffusion
 
         self.doc = graph([{"id": "p", "type": "io.text_input", "params": {"value": self.prompt}},
                           {"id": "sd", "type": self.node, "params": {"steps": 20, "seed": 1, "model": self.model}},
@@ -256,7 +256,7 @@ def direct_generate_counted(llm: Any, prompt: str, max_tokens: int) -> tuple[str
     """``direct_generate`` and the number of new tokens it generated."""
     import torch
 
-    from nodes.runtime.llm_loader import chat_inputs, generation_kwargs
+    from nodes.models._llm import chat_inputs, generation_kwargs
 
     enc = {k: v.to(llm.device) for k, v in chat_inputs(llm.tokenizer, prompt).items()}
     with torch.inference_mode():

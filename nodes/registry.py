@@ -11,7 +11,6 @@ import difflib
 import importlib
 import importlib.util
 import inspect
-import os
 import pkgutil
 import sys
 import traceback
@@ -124,11 +123,13 @@ def _error(module: str, exc: BaseException) -> LoadError:
 
 @lru_cache(maxsize=1)
 def default_registry() -> Registry:
-    """The shipped nodes plus the custom node folders named in ``GENAISYS_CUSTOM_NODES``
-    (separated by the OS path separator)."""
+    """The shipped nodes plus the configured custom node folders (``GENAISYS_CUSTOM_NODES``,
+    separated by the OS path separator: ``nodes.runtime.config``)."""
+    from nodes.runtime.config import current
+
     registry = discover()
-    for folder in filter(None, os.environ.get("GENAISYS_CUSTOM_NODES", "").split(os.pathsep)):
-        load_folder(registry, Path(folder))
+    for folder in current().custom_nodes:
+        load_folder(registry, folder)
     return registry
 
 

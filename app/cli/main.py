@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -127,7 +126,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir,
                                    "auth": args.auth}.items() if v is not None}
     settings = Settings(**overrides)
-    os.environ["GENAISYS_DATA_DIR"] = str(settings.data_dir)  # where nodes keep models and stores
+    settings.configure_nodes()  # where nodes keep models and stores, the device, the budget
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not for the terminal
     mode = "; sign-in required (--auth)" if settings.auth else ""
@@ -145,7 +144,7 @@ def cmd_models_prepare(args: argparse.Namespace) -> int:
     from nodes.runtime.prepare import prepare_shipped
 
     settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))
-    os.environ["GENAISYS_DATA_DIR"] = str(settings.data_dir)  # where nodes keep their models
+    settings.configure_nodes()  # where nodes keep their models
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.set_verbosity_error()  # backend notices (no torchvision, ...) are not for this terminal

@@ -5,13 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.api import Context, Node, Output
-from nodes.runtime.diffusion_loader import (
-    adapter_input,
-    load_diffusion,
-    model_input,
-    prompt_inputs,
-    session,
-)
+from nodes.models._diffusion import load_diffusion, session
+from nodes.models._diffusion_inputs import adapter_input, model_input, prompt_inputs
 
 
 class SdPromptEncoder(Node):

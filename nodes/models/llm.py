@@ -8,7 +8,7 @@ stops generation at the next token. Temperature 0 is greedy decoding; above 0 it
 (top-p) from a generator seeded with ``seed``, so a seeded run repeats exactly.
 
 A connected ``adapter`` (from ``models.lora_adapter``) is applied with peft for this
-generation only and switched off afterwards: see ``nodes/runtime/llm_loader.py``.
+generation only and switched off afterwards: see ``nodes/models/_llm.py``.
 """
 
 from __future__ import annotations
@@ -52,9 +52,9 @@ class LLM(Node):
         seed: int = 0,
         adapter: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        from nodes.models._llm import generate, load_llm
         from nodes.runtime.cache import get_runtime
         from nodes.runtime.device import default_dtype, pick_device
-        from nodes.runtime.llm_loader import generate, load_llm
 
         if not isinstance(prompt, str) or not prompt.strip():
             raise NodeError("the prompt is empty: connect or type a prompt")

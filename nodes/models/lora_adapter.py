@@ -46,14 +46,13 @@ def locate(given: str) -> tuple[str, str, str]:
     """``(path as the user wrote it, sha256, "peft" | "safetensors")`` of the adapter ``given``
     names, through the file fence with every file in it. A folder without adapter_config.json
     that holds exactly one ``.safetensors`` file stands for that file."""
-    from nodes.runtime.llm_loader import adapter_digest, adapter_folder
+    from nodes.models._adapters import adapter_folder, adapter_sha256
     from nodes.runtime.paths import check_tree, resolve_path
-    from nodes.runtime.sources import file_sha256
 
     real = resolve_path(given, what="LoRA adapter")
     check_tree(real, given, "LoRA adapter")
     if real.is_dir() and (real / "adapter_config.json").is_file():
-        return given, adapter_digest(adapter_folder(given)), "peft"
+        return given, adapter_sha256(adapter_folder(given)), "peft"
     if real.is_dir():
         weights = sorted(p for p in real.iterdir() if p.is_file() and p.suffix == ".safetensors")
         if len(weights) != 1:
@@ -63,4 +62,4 @@ def locate(given: str) -> tuple[str, str, str]:
         given, real = f"{given.rstrip('/')}/{weights[0].name}", weights[0]
     if real.suffix != ".safetensors":
         raise NodeError(f"{given!r} is not a LoRA adapter: give a peft adapter folder or a .safetensors file")
-    return given, file_sha256(real), "safetensors"
+    return given, adapter_sha256(real), "safetensors"

@@ -9,19 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.api import Context, Node, Output
-from nodes.runtime.diffusion_loader import (
+from nodes.models._diffusion import generator, image_size, load_diffusion, session
+from nodes.models._diffusion_inputs import (
     adapter_input,
-    generator,
-    image_size,
-    load_diffusion,
     model_input,
     prompt_inputs,
     record_sampling,
     sampling_inputs,
-    session,
-    step_callback,
-    watched,
 )
+from nodes.models._diffusion_steps import step_callback, watched
 
 
 class TextToImage(Node):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
-from nodes.runtime.diffusion_loader import decode, load_diffusion, model_input, watched
+from nodes.models._diffusion import decode, load_diffusion
+from nodes.models._diffusion_inputs import model_input
+from nodes.models._diffusion_steps import watched
 
 
 class VaeDecoder(Node):

@@ -11,7 +11,6 @@ On CUDA out-of-memory, ``on_device`` unloads every other model and tries once mo
 from __future__ import annotations
 
 import gc
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from nodes.api import Context, NodeError
+from nodes.runtime.config import current
 from nodes.runtime.device import is_out_of_memory
 
 T = TypeVar("T")
@@ -164,10 +164,7 @@ def _free_memory() -> None:
 
 
 def _default_budget() -> int:
-    env = os.environ.get("GENAISYS_MODEL_BUDGET_BYTES")
-    if env and env.isdigit():
-        return int(env)
-    return 8 * 1024**3
+    return current().model_budget_bytes
 
 
 _RUNTIME: ModelRuntime | None = None

@@ -1,12 +1,13 @@
-"""Which device runs the models: ``cuda`` > ``mps`` > ``cpu``; ``GENAISYS_DEVICE`` overrides."""
+"""Which device runs the models: ``cuda`` > ``mps`` > ``cpu``; the configured device
+(``GENAISYS_DEVICE``, ``nodes.runtime.config``) overrides."""
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Any
 
 from nodes.api import NodeError
+from nodes.runtime.config import current
 
 DEVICES = ("cuda", "mps", "cpu")
 
@@ -15,7 +16,7 @@ DEVICES = ("cuda", "mps", "cpu")
 def pick_device() -> str:
     import torch
 
-    wanted = os.environ.get("GENAISYS_DEVICE", "").strip().lower()
+    wanted = current().device.strip().lower()
     if wanted:
         base = wanted.split(":", 1)[0]
         if base not in DEVICES:

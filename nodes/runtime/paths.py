@@ -7,12 +7,12 @@ shipped ``examples/`` folder, so an example graph that names ``assets/docs`` run
 anywhere; ``uploads/<sha256>.<ext>`` (what ``POST /api/uploads`` answers) is looked up in
 the data directory's uploads folder first.
 
-``GENAISYS_FILE_ROOTS`` (folders separated by ``os.pathsep``) fences what graphs may read:
-when it is set — the server sets it in ``--auth`` mode to its uploads, models and examples
-folders — a path that resolves (symbolic links and ``..`` followed) outside every root is
-refused, and so is a file found inside an allowed folder that links outside. The refusal
-is the same whether or not the path exists, so it is no oracle of the server's files, and
-no error names a server folder the user did not type."""
+The file roots (``GENAISYS_FILE_ROOTS``, folders separated by ``os.pathsep``, or the
+server's configuration: ``nodes.runtime.config``) fence what graphs may read: when there are
+any — the server sets them in ``--auth`` mode to its uploads, models and examples folders —
+a path that resolves (symbolic links and ``..`` followed) outside every root is refused, and
+so is a file found inside an allowed folder that links outside. The refusal is the same
+whether or not the path exists, so it is no oracle of the server's files, and no error names a server folder the user did not type."""
 
 from __future__ import annotations
 
@@ -21,17 +21,17 @@ import os
 from pathlib import Path
 
 from nodes.api import NodeError
+from nodes.runtime.config import DEFAULT_DATA_DIR as DEFAULT_DATA_DIR
+from nodes.runtime.config import current
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
-DEFAULT_DATA_DIR = Path.home() / ".genaisys"
-"""The data directory when GENAISYS_DATA_DIR is unset: the one place the default is written."""
 UPLOADS = "uploads"
 MAX_TREE_ENTRIES = 100_000
 """A folder whose files are checked one by one (a model, an adapter) may hold at most this many."""
 
 
 def data_dir() -> Path:
-    return Path(os.environ.get("GENAISYS_DATA_DIR", DEFAULT_DATA_DIR))
+    return current().data_dir
 
 
 def uploads_dir() -> Path:
@@ -40,8 +40,7 @@ def uploads_dir() -> Path:
 
 def file_roots() -> list[Path]:
     """The folders graphs may read from; empty when unfenced (a local, single-user server)."""
-    raw = os.environ.get("GENAISYS_FILE_ROOTS", "")
-    return [Path(p).resolve() for p in raw.split(os.pathsep) if p.strip()]
+    return [p.resolve() for p in current().file_roots]
 
 
 def fenced() -> bool:

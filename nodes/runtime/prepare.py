@@ -47,7 +47,7 @@ def _prepare_entry(entry: CatalogEntry, say: Report) -> Prepared:
     if entry.kind != "llm":
         say(entry.name, 1.0, "ready (ships ready to load)")
         return Prepared(entry.name, "ready", time.perf_counter() - t0)
-    from nodes.runtime.llm_loader import converted_folder, is_converted, model_folder
+    from nodes.models._llm_convert import converted_folder, is_converted, model_folder
 
     source = ModelSource(entry.name, path, kind=entry.kind, package=entry.package)
     target = converted_folder(source)
@@ -60,7 +60,7 @@ def _prepare_entry(entry: CatalogEntry, say: Report) -> Prepared:
 
 
 def _prepare_tiny_sd(say: Report) -> Prepared:
-    from nodes.runtime.tiny_diffusion import TINY_SD, is_built, tiny_sd_path
+    from nodes.models._tiny_sd import TINY_SD, is_built, tiny_sd_path
 
     t0 = time.perf_counter()
     if is_built():

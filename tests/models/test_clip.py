@@ -22,7 +22,7 @@ def tiny_clip(tmp_path_factory) -> Path:
     import torch
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel, CLIPProcessor, CLIPTokenizer
 
-    from nodes.runtime.tiny_diffusion import byte_vocab
+    from nodes.models._tiny_sd import byte_vocab
 
     vocab = byte_vocab()
     torch.manual_seed(0)

@@ -45,7 +45,7 @@ def lora_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from diffusers.utils import convert_state_dict_to_diffusers
     from peft import LoraConfig, get_peft_model_state_dict
 
-    from nodes.runtime.tiny_diffusion import tiny_sd_path
+    from nodes.models._tiny_sd import tiny_sd_path
 
     unet = UNet2DConditionModel.from_pretrained(str(tiny_sd_path()), subfolder="unet")
     with torch.random.fork_rng(devices=[]):
@@ -184,7 +184,7 @@ def test_image_loader_reads_a_file_as_rgb(registry: Registry, tmp_path: Path) ->
 def test_previews_are_throttled_to_a_few_a_second_but_every_step_is_reported() -> None:
     import torch
 
-    from nodes.runtime.diffusion_loader import step_callback
+    from nodes.models._diffusion_steps import step_callback
 
     class Recorder:
         def __init__(self) -> None:

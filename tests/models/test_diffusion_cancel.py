@@ -85,7 +85,7 @@ def text_to_image(size: int, steps: int, seed: int = 1) -> dict[str, Any]:
 
 def assert_pipeline_is_clean() -> None:
     """No hook and no sliced attention stays on the cached pipeline after a run."""
-    from nodes.runtime.diffusion_loader import load_diffusion
+    from nodes.models._diffusion import load_diffusion
 
     pipe = load_diffusion("tiny-sd").pipe
     for model in (pipe.unet, pipe.vae):
@@ -175,8 +175,8 @@ def test_sliced_attention_gives_the_pipelines_own_pixels(
 ) -> None:
     """At 520x520 (65x65 latents: an odd number of rows) both the UNet's and the VAE's
     attention are sliced, and the image is bitwise diffusers' own call's."""
+    from nodes.models._diffusion import generator, load_diffusion, session
     from nodes.runtime import interruptible
-    from nodes.runtime.diffusion_loader import generator, load_diffusion, session
 
     monkeypatch.setattr(interruptible, "ATTENTION_SLICE_SCORES", 10**7)
     cuts: dict[int, int] = {}  # scores per query row (batch x heads x keys) -> slices

@@ -91,7 +91,7 @@ def test_seeded_sampling_repeats(registry) -> None:
 
 
 def test_tokens_stream_as_growing_progress_and_the_second_run_loads_no_model(registry, monkeypatch) -> None:
-    import nodes.runtime.llm_loader as llm_loader
+    import nodes.models._llm as llm_loader
 
     monkeypatch.setattr(llm_loader, "PROGRESS_INTERVAL_S", 0.0)  # every token, however fast the device
     doc = graph("Tell me a short story about a cat.", max_tokens=16)
@@ -126,7 +126,7 @@ def lora_folder(tmp_path_factory) -> Path:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
-    from nodes.runtime.llm_loader import model_folder
+    from nodes.models._llm_convert import model_folder
     from nodes.runtime.sources import resolve_model
 
     base = AutoModelForCausalLM.from_pretrained(model_folder(resolve_model("SmolLM2-135M-Instruct", "llm")))

@@ -134,9 +134,9 @@ def test_the_file_input_is_fenced_and_words_its_path_portably(studio: SimpleName
 
 
 def test_model_and_adapter_paths_go_through_the_fence(studio: SimpleNamespace) -> None:
+    from nodes.models._diffusion import _activate, locate
+    from nodes.models._llm import _ensure_adapter
     from nodes.models.lora_adapter import LoraAdapter
-    from nodes.runtime.diffusion_loader import _activate, locate
-    from nodes.runtime.llm_loader import _ensure_adapter
     from nodes.runtime.sources import resolve_model
 
     lora = studio.private / "lora"

@@ -5,7 +5,7 @@ here: a UNet, a VAE and a CLIP text encoder of under 1M parameters each, a byte-
 tokenizer built from a vocabulary dict (256 byte symbols, the same 256 ending a word, and
 the two specials; no merges), and an Euler scheduler with SD 1.x's settings. It is saved
 with ``save_pretrained`` into ``models_dir()/tiny-sd`` and then loaded by exactly the code
-that loads a real checkpoint (``nodes.runtime.diffusion_loader``), so the whole path is
+that loads a real checkpoint (``nodes.models._diffusion``), so the whole path is
 exercised. The images are noise-like, but reproducible: the weights come from a fixed seed
 (inside ``torch.random.fork_rng``, so the caller's random state is left alone), which
 makes the pipeline identical across processes and machines.
