@@ -16,26 +16,18 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app.engine.vocabulary import TERMINAL_RUN_STATUSES, FailureCode, NodeStatus, RunStatus
 from storage.artifacts import ArtifactRef, check_sha256
 from storage.errors import InvalidRunState, NotFound
-from storage.models import (
-    TERMINAL_RUN_STATUSES,
-    Artifact,
-    Graph,
-    GraphVersion,
-    NodeResult,
-    Run,
-    RunEvent,
-    RunStatus,
-)
+from storage.models import Artifact, Graph, GraphVersion, NodeResult, Run, RunEvent
 from storage.sqltypes import as_datetime, new_id, utcnow
 
 INTERRUPTED_ERROR: dict[str, Any] = {
-    "code": "interrupted",
+    "code": FailureCode.INTERRUPTED,
     "message": "The server stopped before this run finished; run the graph again.",
 }
 _OPEN_RUN_STATUSES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
-_OPEN_NODE_STATUSES = ("queued", "pending", "running")
+_OPEN_NODE_STATUSES = (NodeStatus.PENDING, NodeStatus.RUNNING)
 _EVENT_FIELDS = frozenset({"type", "run_id", "seq", "ts", "node_id", "data"})
 
 
@@ -320,7 +312,7 @@ def mark_interrupted(session: Session) -> int:
     session.execute(
         update(NodeResult)
         .where(NodeResult.run_id.in_(open_runs), NodeResult.status.in_(_OPEN_NODE_STATUSES))
-        .values(status=RunStatus.INTERRUPTED.value)
+        .values(status=NodeStatus.INTERRUPTED)
         .execution_options(synchronize_session=False)
     )
     changed = session.execute(

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app.engine.vocabulary import FailureCode, NodeStatus, RunStatus
+
 EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
 
@@ -346,7 +348,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         }, indent=2, default=repr))
     else:
         _print_outputs(result, outputs)
-    return EXIT_OK if result.status == "succeeded" else EXIT_INVALID
+    return EXIT_OK if result.status == RunStatus.SUCCEEDED else EXIT_INVALID
 
 
 def _write_media(outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
@@ -374,7 +376,7 @@ def _write_media(outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, s
 
 def _print_outputs(result: Any, outputs: dict[str, Any]) -> None:
     for nid, rec in result.nodes.items():
-        if rec.status == "failed" and rec.error and rec.error["code"] != "upstream_failed":
+        if rec.status == NodeStatus.FAILED and rec.error and rec.error["code"] != FailureCode.UPSTREAM_FAILED:
             print(f"node {nid!r} failed: {rec.error['message']}", file=sys.stderr)
     for nid, value in outputs.items():
         if isinstance(value, dict) and set(value) == {"file"}:

@@ -8,11 +8,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from app.engine.events import Event
+from app.engine.vocabulary import EventType
 
 _STATUS = {
-    "node_cached": "[cyan]cached[/cyan]",
-    "node_finished": "[green]done[/green]",
-    "node_failed": "[red]failed[/red]",
+    EventType.NODE_CACHED: "[cyan]cached[/cyan]",
+    EventType.NODE_FINISHED: "[green]done[/green]",
+    EventType.NODE_FAILED: "[red]failed[/red]",
 }
 
 
@@ -44,13 +45,13 @@ class ProgressView:
         if event.node_id is None:
             return
         task = self._task(event.node_id)
-        if event.type == "node_started":
+        if event.type == EventType.NODE_STARTED:
             self.progress.update(task, status=f"running ({event.data.get('reason', '')})")
-        elif event.type == "node_progress":
+        elif event.type == EventType.NODE_PROGRESS:
             message = event.data.get("message", "")
             self.progress.update(task, completed=event.data["fraction"], status=message[-40:] or "running")
         elif event.type in _STATUS:
             status = _STATUS[event.type]
-            if event.type == "node_failed":
+            if event.type == EventType.NODE_FAILED:
                 status += f" {event.data.get('message', '')[:60]}"
             self.progress.update(task, completed=1.0, status=status)

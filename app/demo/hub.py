@@ -325,7 +325,7 @@ def active_demo(sessions: Any, token: str) -> DemoTarget | None:
             share, graph, version = repo.resolve_share(session, token=token)
         except NotFound:
             return None
-        if share.mode != ShareMode.DEMO.value:
+        if share.mode != ShareMode.DEMO:
             return None
         return DemoTarget(token, graph.id, version.id, version.number)
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from app.engine.validate import CheckedGraph, validate
+from app.engine.vocabulary import EventType, RunStatus
 from app.services.errors import InvalidGraph, InvalidInputs, TooManyQueued
 from app.services.graphs import submit_run
 from nodes.registry import Registry
@@ -318,7 +319,7 @@ async def run_demo(ctx: DemoContext, values: Sequence[Any], progress: Any = None
         ctx.runs.cancel(run_id)
         raise
     status, error, outputs = await asyncio.to_thread(_load_run, ctx, run_id)
-    if status != "succeeded":
+    if status != RunStatus.SUCCEEDED:
         message = (error or {}).get("message") if isinstance(error, dict) else None
         raise DemoRunError(message or f"the run ended {status}")
     return await asyncio.to_thread(lambda: [output_value(ctx, f, (outputs or {}).get(f.node_id)) for f in ctx.spec.outputs])
@@ -334,17 +335,17 @@ async def _follow(ctx: DemoContext, run_id: str, progress: Any) -> None:
     try:
         while (event := await q.get()) is not None:
             kind, data, node = event.get("type"), event.get("data") or {}, event.get("node_id")
-            if kind == "run_started":
+            if kind == EventType.RUN_STARTED:
                 total = max(1, int(data.get("nodes") or total))
                 _report(progress, 0.0, "started")
-            elif kind == "node_started":
+            elif kind == EventType.NODE_STARTED:
                 current = 0.0
                 _report(progress, settled / total, f"{node}: running")
-            elif kind == "node_progress":
+            elif kind == EventType.NODE_PROGRESS:
                 current = float(data.get("fraction") or 0.0)
                 message = data.get("message") or "running"
                 _report(progress, (settled + current) / total, f"{node}: {message}")
-            elif kind in ("node_finished", "node_cached", "node_failed"):
+            elif kind in (EventType.NODE_FINISHED, EventType.NODE_CACHED, EventType.NODE_FAILED):
                 settled, current = settled + 1, 0.0
                 _report(progress, settled / total, f"{node}: {kind.removeprefix('node_')}")
     finally:

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from app.engine.events import Emitter
+from app.engine.vocabulary import EventType
 from nodes.api import NodeCancelled
 
 log = logging.getLogger("genaisys.nodes")
@@ -55,7 +56,7 @@ class RunContext:
             data["message"] = message
         if preview is not None:
             data["preview"] = preview
-        self._emit("node_progress", self.node_id, **data)
+        self._emit(EventType.NODE_PROGRESS, self.node_id, **data)
         self.check_cancelled()
 
     @property

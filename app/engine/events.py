@@ -1,8 +1,8 @@
 """Run events: one shape for the websocket, the CLI's progress bars and the run record.
 
-``run_started``, ``node_started``, ``node_progress`` (fraction, message, optional preview),
-``node_cached``, ``node_finished``, ``node_failed``, ``run_finished`` (``succeeded`` /
-``failed`` / ``cancelled``). Events of one run carry increasing ``seq`` numbers, so a late
+Their types are `app.engine.vocabulary.EventType`: ``run_started``, ``node_started``,
+``node_progress`` (fraction, message, optional preview), ``node_cached``, ``node_finished``,
+``node_failed``, ``run_finished`` (``succeeded`` / ``failed`` / ``cancelled``). Events of one run carry increasing ``seq`` numbers, so a late
 subscriber can be given what it missed and then follow live.
 """
 
@@ -14,20 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-EVENT_TYPES = (
-    "run_started",
-    "node_started",
-    "node_progress",
-    "node_cached",
-    "node_finished",
-    "node_failed",
-    "run_finished",
-)
+from app.engine.vocabulary import EventType
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    type: str
+    type: EventType
     run_id: str
     seq: int
     ts: float
@@ -58,7 +50,7 @@ class Emitter:
         self._seq = 0
         self._lock = threading.Lock()
 
-    def __call__(self, type_: str, node_id: str | None = None, **data: Any) -> Event:
+    def __call__(self, type_: EventType, node_id: str | None = None, **data: Any) -> Event:
         with self._lock:
             self._seq += 1
             event = Event(type_, self.run_id, self._seq, time.time(), node_id, data)

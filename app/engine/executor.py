@@ -28,6 +28,7 @@ from app.engine.context import CancelToken, RunContext
 from app.engine.events import Emitter, EventSink
 from app.engine.problems import Problem
 from app.engine.validate import CheckedGraph, CheckedNode, validate
+from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 from nodes.api import NodeCancelled, NodeError
 from nodes.registry import Registry
 
@@ -49,8 +50,7 @@ class GraphInvalid(Exception):
 class NodeRecord:
     node_id: str
     type: str
-    status: str = "pending"
-    """pending, running, succeeded, cached, failed, cancelled."""
+    status: NodeStatus = NodeStatus.PENDING
     reason: str = ""
     cache_key: str = ""
     started_at: float | None = None
@@ -89,11 +89,11 @@ class RunResult:
 
     @property
     def ran(self) -> list[str]:
-        return [n for n, r in self.nodes.items() if r.status == "succeeded"]
+        return [n for n, r in self.nodes.items() if r.status == NodeStatus.SUCCEEDED]
 
     @property
     def cached(self) -> list[str]:
-        return [n for n, r in self.nodes.items() if r.status == "cached"]
+        return [n for n, r in self.nodes.items() if r.status == NodeStatus.CACHED]
 
 
 class Executor:
@@ -217,14 +217,14 @@ class _Run:
         ctx.expire()
         self.timed_out.add(nid)
         limit = self.ex.node_timeout_s
-        self._fail(self.records[nid], "timeout", f"node {nid!r} ran longer than {limit:g} s and was stopped; "
+        self._fail(self.records[nid], FailureCode.TIMEOUT, f"node {nid!r} ran longer than {limit:g} s and was stopped; "
                    "raise the limit with GENAISYS_NODE_TIMEOUT_S if it needs longer")
 
     def execute(self) -> RunResult:
         graph = self.checked.graph
         generations = [sorted(g) for g in nx.topological_generations(graph)]
         started, t0 = time.time(), time.perf_counter()
-        self.emit("run_started", nodes=len(self.records), generations=len(generations))
+        self.emit(EventType.RUN_STARTED, nodes=len(self.records), generations=len(generations))
         waiting = {nid: graph.in_degree(nid) for nid in graph}
         ready = deque(n for gen in generations for n in gen if waiting[n] == 0)
         in_flight = 0
@@ -253,7 +253,7 @@ class _Run:
         status = self._final_status()
         duration = time.perf_counter() - t0
         outputs = {nid: self.values[nid].get("value") for nid, n in self.checked.nodes.items() if n.cls.role == "output" and nid in self.values}
-        self.emit("run_finished", status=status, duration_s=duration, outputs=list(outputs))
+        self.emit(EventType.RUN_FINISHED, status=status, duration_s=duration, outputs=list(outputs))
         return RunResult(self.emit.run_id, status, self.records, outputs, started, duration, generations)
 
     def _release(self, nid: str, waiting: dict[str, int], ready: deque[str]) -> None:
@@ -264,9 +264,9 @@ class _Run:
 
     def _final_status(self) -> str:
         statuses = {r.status for r in self.records.values()}
-        if self.cancel.cancelled or "cancelled" in statuses:
-            return "cancelled"
-        return "failed" if "failed" in statuses else "succeeded"
+        if self.cancel.cancelled or NodeStatus.CANCELLED in statuses:
+            return RunStatus.CANCELLED
+        return RunStatus.FAILED if NodeStatus.FAILED in statuses else RunStatus.SUCCEEDED
 
     # -- one node ------------------------------------------------------------------------
 
@@ -274,11 +274,11 @@ class _Run:
         """Start ``nid``; True if it now runs elsewhere, False if it is already settled."""
         node, record = self.checked.nodes[nid], self.records[nid]
         if self.cancel.cancelled:
-            record.status, record.reason = "cancelled", "run cancelled before this node started"
+            record.status, record.reason = NodeStatus.CANCELLED, "run cancelled before this node started"
             return False
         for src, _ in node.incoming.values():
-            if self.records[src].status in ("failed", "cancelled"):
-                self._fail(record, "upstream_failed", f"not run: upstream node {src!r} did not finish")
+            if self.records[src].status in (NodeStatus.FAILED, NodeStatus.CANCELLED):
+                self._fail(record, FailureCode.UPSTREAM_FAILED, f"not run: upstream node {src!r} did not finish")
                 return False
         kwargs, signature = self._inputs(node)
         key = signature.key() if node.cls.cacheable else f"{signature.key()}:{self.emit.run_id}"
@@ -287,15 +287,15 @@ class _Run:
         record.cache_key, self.keys[nid] = key, key
         hit = self.ex.cache.get(key) if node.cls.cacheable else None
         if hit is not None:
-            record.status, record.reason, record.outputs = "cached", "unchanged", hit
+            record.status, record.reason, record.outputs = NodeStatus.CACHED, "unchanged", hit
             self.values[nid] = hit
             self.ex.cache.remember(self.scope, nid, signature)
-            self.emit("node_cached", nid, reason="unchanged", **self._settled(record))
+            self.emit(EventType.NODE_CACHED, nid, reason="unchanged", **self._settled(record))
             return False
         before = self.ex.cache.last_signature(self.scope, nid)
         record.reason = signature.why_changed(before) if node.cls.cacheable else "always runs"
-        record.status, record.started_at = "running", time.time()
-        self.emit("node_started", nid, reason=record.reason)
+        record.status, record.started_at = NodeStatus.RUNNING, time.time()
+        self.emit(EventType.NODE_STARTED, nid, reason=record.reason)
         ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel, owner_id=self.owner_id,
                          max_text_output_bytes=self.ex.max_text_output_bytes)
         if node.cls.inline:
@@ -350,22 +350,22 @@ class _Run:
         if exc is None:
             exc = _check_outputs(node, out, self.ex.max_text_output_bytes)
         if isinstance(exc, NodeCancelled):
-            record.status, record.reason = "cancelled", "run cancelled while this node ran"
+            record.status, record.reason = NodeStatus.CANCELLED, "run cancelled while this node ran"
             self._settled(record)
-            self.emit("node_failed", node.id, code="cancelled", message=record.reason)
+            self.emit(EventType.NODE_FAILED, node.id, code=FailureCode.CANCELLED, message=record.reason)
             return
         if exc is not None:
-            code = "node_error" if isinstance(exc, NodeError) else "node_crashed"
+            code = FailureCode.NODE_ERROR if isinstance(exc, NodeError) else FailureCode.NODE_CRASHED
             message = str(exc) if isinstance(exc, NodeError) else f"{type(exc).__name__}: {exc}"
             record.traceback = "".join(traceback.format_exception(exc))
             self._fail(record, code, message)
             return
-        record.status, record.outputs = "succeeded", out
+        record.status, record.outputs = NodeStatus.SUCCEEDED, out
         self.values[node.id] = out
         if node.cls.cacheable:
             self.ex.cache.put(record.cache_key, out)
             self.ex.cache.remember(self.scope, node.id, signature)
-        self.emit("node_finished", node.id, duration_s=seconds, **self._settled(record))
+        self.emit(EventType.NODE_FINISHED, node.id, duration_s=seconds, **self._settled(record))
 
     def _settled(self, record: NodeRecord) -> dict[str, Any]:
         if self.on_settled is None:
@@ -373,14 +373,14 @@ class _Run:
         try:
             summary = self.on_settled(record)
         except Exception as exc:  # storing a result failed: the node's work is still good
-            record.error = {"code": "not_stored", "message": f"{type(exc).__name__}: {exc}"}
+            record.error = {"code": FailureCode.NOT_STORED, "message": f"{type(exc).__name__}: {exc}"}
             return {}
         return {} if summary is None else {"outputs": summary}
 
     def _fail(self, record: NodeRecord, code: str, message: str) -> None:
-        record.status, record.error = "failed", {"code": code, "message": message}
+        record.status, record.error = NodeStatus.FAILED, {"code": code, "message": message}
         self._settled(record)
-        self.emit("node_failed", record.node_id, code=code, message=message)
+        self.emit(EventType.NODE_FAILED, record.node_id, code=code, message=message)
 
 
 def _check_outputs(node: CheckedNode, out: Any, max_text_bytes: int | None = None) -> Exception | None:

@@ -37,6 +37,7 @@ from app.engine.context import CancelToken
 from app.engine.events import Event
 from app.engine.executor import Executor, NodeRecord, apply_inputs
 from app.engine.validate import CheckedGraph
+from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 from app.services.errors import TooManyQueued
 from app.services.outputs import preview, summarize
 from storage import repo
@@ -77,7 +78,7 @@ class LiveRun:
                 self.finished = True
             else:
                 self.events.append(event)
-                if event["type"] != "node_progress" and not saved:
+                if event["type"] != EventType.NODE_PROGRESS and not saved:
                     self.unsaved.append(event)
             for loop, q in self.watchers:
                 _put(loop, q, event)
@@ -105,6 +106,11 @@ class LiveRun:
             else:
                 self.watchers.append((loop, q))
         return q
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """Every event so far (``run_finished`` once its row is committed)."""
+        with self.lock:
+            return list(self.events)
 
     def unwatch(self, q: asyncio.Queue[Any]) -> None:
         with self.lock:
@@ -293,7 +299,7 @@ class RunManager:
             self._execute(live)
         except Exception:  # a bug of ours: the run fails, the worker lives on
             log.exception("run %s crashed", run_id)
-            self._finish(live, "failed", {"code": "internal_error", "message": "the run stopped on an internal error; it is logged"}, {}, {})
+            self._finish(live, RunStatus.FAILED, {"code": FailureCode.INTERNAL_ERROR, "message": "the run stopped on an internal error; it is logged"}, {}, {})
         finally:
             live.publish(_DONE)
             # keep finished runs briefly for late watchers; the database has them after
@@ -307,7 +313,7 @@ class RunManager:
             data = event.to_json()
             if "preview" in event.data:
                 data["data"] = {**event.data, "preview": preview(event.data["preview"])}
-            if data["type"] == "run_finished":
+            if data["type"] == EventType.RUN_FINISHED:
                 live.hold_ending(data)
             else:
                 live.publish(data)
@@ -319,13 +325,13 @@ class RunManager:
         )
         outputs = {nid: self._summary(v) for nid, v in result.outputs.items()}
         error = None
-        if result.status == "failed":
-            failed = [r for r in result.nodes.values() if r.error and r.error["code"] != "upstream_failed"]
+        if result.status == RunStatus.FAILED:
+            failed = [r for r in result.nodes.values() if r.error and r.error["code"] != FailureCode.UPSTREAM_FAILED]
             if failed:
-                error = {"code": "node_failed", "message": f"node {failed[0].node_id!r} failed: {failed[0].error['message']}",
+                error = {"code": FailureCode.NODE_FAILED, "message": f"node {failed[0].node_id!r} failed: {failed[0].error['message']}",
                          "node_id": failed[0].node_id}
-        elif result.status == "cancelled":
-            error = {"code": "cancelled", "message": live.cancel.reason or "cancelled"}
+        elif result.status == RunStatus.CANCELLED:
+            error = {"code": FailureCode.CANCELLED, "message": live.cancel.reason or "the run was cancelled"}
         provenance = {
             "python": platform.python_version(),
             "platform": platform.platform(),
@@ -333,7 +339,7 @@ class RunManager:
             "cache": {nid: {"status": r.status, "reason": r.reason} for nid, r in result.nodes.items()},
             "nodes": {nid: r.provenance for nid, r in result.nodes.items() if r.provenance},
         }
-        never_ran = [self._row(r, None) for r in result.nodes.values() if r.status in ("pending", "cancelled") and not r.started_at]
+        never_ran = [self._row(r, None) for r in result.nodes.values() if r.status in (NodeStatus.PENDING, NodeStatus.CANCELLED) and not r.started_at]
         self._finish(live, result.status, error, outputs, provenance, never_ran)
 
     def _finish(self, live: LiveRun, status: str, error: Any, outputs: dict[str, Any], provenance: dict[str, Any],
@@ -349,7 +355,7 @@ class RunManager:
     def _store_node(self, live: LiveRun, record: NodeRecord) -> Any:
         """Keep one node's result as it settles, written with the next batch; return the
         outputs' summary for its event (big outputs are in the artifact store already)."""
-        summary = {k: self._summary(v) for k, v in record.outputs.items()} if record.status in ("succeeded", "cached") else None
+        summary = {k: self._summary(v) for k, v in record.outputs.items()} if record.status in (NodeStatus.SUCCEEDED, NodeStatus.CACHED) else None
         with live.lock:
             live.rows.append(self._row(record, summary))
             due = time.monotonic() - live.flushed_at >= FLUSH_INTERVAL_S
@@ -377,7 +383,7 @@ class RunManager:
         return {
             "node_id": record.node_id,
             "type": record.type,
-            "status": "cancelled" if record.status == "pending" else record.status,
+            "status": NodeStatus.CANCELLED if record.status == NodeStatus.PENDING else record.status,
             "reason": record.reason,
             "cache_key": record.cache_key or None,
             "started_at": datetime.fromtimestamp(record.started_at, UTC) if record.started_at else None,

@@ -14,9 +14,11 @@ from app.api.schemas.runs import (
     RunAccepted,
     RunCreate,
     RunDetail,
+    RunEventPublic,
     RunPublic,
     RunsPublic,
 )
+from app.engine.vocabulary import EventType, RunStatus
 from app.services.graphs import submit_run
 from storage import repo
 from storage.errors import NotFound
@@ -47,7 +49,7 @@ def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs
     session.rollback()  # end the read transaction before the run manager writes
     run_id = submit_run(runs, registry, document, body.inputs, graph_id=graph_id, graph_version_id=version_id,
                         owner_id=owner)
-    return RunAccepted(id=run_id, status="queued", events_url=f"/api/runs/{run_id}/events")
+    return RunAccepted(id=run_id, status=RunStatus.QUEUED, events_url=f"/api/runs/{run_id}/events")
 
 
 @router.get("", response_model=RunsPublic)
@@ -63,6 +65,16 @@ def read_run(run_id: str, session: SessionDep, owner: OwnerDep) -> RunDetail:
     """A run with every node's result."""
     run = repo.get_run(session, run_id=run_id, owner_id=owner)
     return RunDetail.model_validate(run)
+
+
+@router.get("/{run_id}/events", response_model=list[RunEventPublic])
+def list_run_events(run_id: str, session: SessionDep, runs: RunsDep, owner: OwnerDep) -> list[dict[str, Any]]:
+    """The run's events so far, in order: what the websocket at this address replays before
+    it follows live (for clients that poll)."""
+    repo.get_run(session, run_id=run_id, owner_id=owner)
+    session.rollback()
+    live = runs.live(run_id)
+    return live.snapshot() if live is not None else _stored_events(runs, run_id)
 
 
 @router.post("/{run_id}/cancel", response_model=RunPublic)
@@ -122,8 +134,8 @@ def _stored_events(runs: Any, run_id: str) -> list[dict[str, Any]]:
     with runs.sessions() as session:
         run = repo.get_run(session, run_id=run_id)
         events = [e.to_json() for e in repo.list_run_events(session, run_id=run_id)]
-        if not any(e["type"] == "run_finished" for e in events):  # interrupted by a crash
-            events.append({"type": "run_finished", "run_id": run_id, "seq": len(events) + 1,
+        if not any(e["type"] == EventType.RUN_FINISHED for e in events):  # interrupted by a crash
+            events.append({"type": EventType.RUN_FINISHED, "run_id": run_id, "seq": len(events) + 1,
                            "data": {"status": run.status}})
         return events
 
@@ -154,7 +166,7 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
     run = await asyncio.to_thread(_read_run, runs, run_id)
     result = GraphRunResult(run_id=run_id, status=run.status, outputs=run.outputs, error=run.error,
                             run_url=f"/api/runs/{run_id}", events_url=f"/api/runs/{run_id}/events")
-    if run.status in ("queued", "running"):
+    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
         return JSONResponse(result.model_dump(), status_code=202)
     return result
 

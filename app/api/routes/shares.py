@@ -28,6 +28,7 @@ from app.api.schemas.shares import (
 from app.settings import FRONTEND_DIST
 from storage import repo
 from storage.errors import NotFound
+from storage.models import ShareMode
 from storage.sqltypes import utcnow
 
 router = APIRouter(tags=["shares"])
@@ -71,10 +72,10 @@ def revoke_share(token: str, session: SessionDep, owner: OwnerDep) -> Response:
 def read_share(token: str, session: SessionDep) -> SharedGraph:
     """What a link shows. 404 alike for unknown, revoked and expired links."""
     share, graph, version = repo.resolve_share(session, token=token)
-    demo = share.mode == "demo"
+    demo = share.mode == ShareMode.DEMO
     return SharedGraph(token=token, mode=share.mode, graph_name=graph.name, description=graph.description,
                        version=version.number, document=None if demo else version.document,
-                       demo_url=share_url(token, "demo") if demo else None)
+                       demo_url=share_url(token, ShareMode.DEMO) if demo else None)
 
 
 @router.post("/api/shares/{token}/fork", response_model=GraphDetail, status_code=201)
@@ -82,7 +83,7 @@ def fork_share(token: str, session: SessionDep, registry: RegistryDep, owner: Ow
     """Copy a fork link's graph into one's own graphs, as a new graph."""
     with session.begin():
         share, graph, version = repo.resolve_share(session, token=token)
-        if share.mode != "fork":
+        if share.mode != ShareMode.FORK:
             raise ApiError(403, "forbidden", f"this link is a {share.mode} link; only fork links can be copied")
         document = {**version.document, "name": f"{graph.name} (copy)"}
         new, first = repo.create_graph(session, name=document["name"], description=graph.description,
@@ -99,8 +100,8 @@ def open_share_page(token: str, session: SessionDep) -> Any:
     except NotFound:
         return HTMLResponse("<!doctype html><title>Link not found</title><h1>This link does not exist, "
                             "or was revoked, or has expired.</h1>", status_code=404)
-    if share.mode == "demo":
-        return HTMLResponse(status_code=307, headers={"Location": share_url(token, "demo")})
+    if share.mode == ShareMode.DEMO:
+        return HTMLResponse(status_code=307, headers={"Location": share_url(token, ShareMode.DEMO)})
     index = FRONTEND_DIST / "index.html"
     if not index.is_file():
         raise ApiError(503, "canvas_not_built", "the canvas is not built: run `make install`")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from app.api.schemas.common import MAX_INT, In, Row
+from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 
 
 class RunCreate(In):
@@ -20,27 +21,46 @@ class RunCreate(In):
 class NodeResultPublic(Row):
     node_id: str
     type: str
-    status: str
+    status: NodeStatus
     reason: str | None = None
     cache_key: str | None = None
     started_at: datetime | None = None
     duration_s: float | None = None
     outputs: Any = None
-    error: dict[str, Any] | None = None
+    error: Failure | None = None
     provenance: dict[str, Any] | None = None
+
+
+class Failure(BaseModel):
+    """Why a node or a run failed; a run's failure also names the node (``node_id``)."""
+
+    model_config = ConfigDict(extra="allow")
+    code: FailureCode
+    message: str
+
+
+class RunEventPublic(BaseModel):
+    """One run event, as the websocket sends it and ``GET /api/runs/{id}/events`` lists it."""
+
+    type: EventType
+    run_id: str
+    seq: int
+    ts: float | None = None
+    node_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunPublic(Row):
     id: str
     graph_id: str | None
     graph_version: int | None = Field(validation_alias=AliasChoices("graph_version", "graph_version_number"))
-    status: str
+    status: RunStatus
     inputs: dict[str, Any]
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     duration_s: float | None
-    error: dict[str, Any] | None
+    error: Failure | None
     outputs: dict[str, Any] | None
 
     @field_validator("inputs", mode="before")
@@ -61,7 +81,7 @@ class RunsPublic(Row):
 
 class RunAccepted(BaseModel):
     id: str
-    status: str
+    status: RunStatus
     events_url: str
 
 
@@ -73,8 +93,8 @@ class GraphRun(In):
 
 class GraphRunResult(BaseModel):
     run_id: str
-    status: str
+    status: RunStatus
     outputs: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
+    error: Failure | None = None
     run_url: str
     events_url: str

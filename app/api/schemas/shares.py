@@ -8,10 +8,11 @@ from typing import Any
 from pydantic import BaseModel, Field, computed_field
 
 from app.api.schemas.common import MAX_INT, In, Row
+from storage.models import ShareMode
 
 
 class ShareCreate(In):
-    mode: str = Field(pattern="^(view|fork|demo)$", description="view: read-only canvas; fork: view + copy; demo: the live demo only")
+    mode: ShareMode = Field(description="view: read-only canvas; fork: view + copy; demo: the live demo only")
     version: int | None = Field(None, ge=1, le=MAX_INT, description="pin a version; null follows the latest")
     expires_in_days: float | None = Field(None, gt=0, le=3650)
 
@@ -19,7 +20,7 @@ class ShareCreate(In):
 class SharePublic(Row):
     token: str
     graph_id: str
-    mode: str
+    mode: ShareMode
     version: int | None
     created_at: datetime
     expires_at: datetime | None
@@ -39,7 +40,7 @@ class SharesPublic(Row):
 
 class SharedGraph(BaseModel):
     token: str
-    mode: str
+    mode: ShareMode
     graph_name: str
     description: str
     version: int
@@ -48,7 +49,7 @@ class SharedGraph(BaseModel):
 
 
 def share_url(token: str, mode: str) -> str:
-    return f"/demo/{token}" if mode == "demo" else f"/s/{token}"
+    return f"/demo/{token}" if mode == ShareMode.DEMO else f"/s/{token}"
 
 
 def share_public(share: Any) -> SharePublic:

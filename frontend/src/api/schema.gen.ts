@@ -411,6 +411,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Run Events
+         * @description The run's events so far, in order: what the websocket at this address replays before
+         *     it follows live (for clients that poll).
+         */
+        get: operations["list_run_events_api_runs__run_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/shares/{token}": {
         parameters: {
             query?: never;
@@ -617,6 +638,29 @@ export interface components {
              */
             widens_to: string[];
         };
+        /**
+         * EventType
+         * @description What a run tells its watchers (the websocket, the CLI's bars, the stored record).
+         * @enum {string}
+         */
+        EventType: "run_started" | "node_started" | "node_progress" | "node_cached" | "node_finished" | "node_failed" | "run_finished";
+        /**
+         * Failure
+         * @description Why a node or a run failed; a run's failure also names the node (``node_id``).
+         */
+        Failure: {
+            code: components["schemas"]["FailureCode"];
+            /** Message */
+            message: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * FailureCode
+         * @description Why a node or a run failed (``error.code``).
+         * @enum {string}
+         */
+        FailureCode: "node_error" | "node_crashed" | "timeout" | "upstream_failed" | "cancelled" | "not_stored" | "node_failed" | "internal_error" | "interrupted";
         /** GraphCreate */
         GraphCreate: {
             /**
@@ -725,10 +769,7 @@ export interface components {
         };
         /** GraphRunResult */
         GraphRunResult: {
-            /** Error */
-            error?: {
-                [key: string]: unknown;
-            } | null;
+            error?: components["schemas"]["Failure"] | null;
             /** Events Url */
             events_url: string;
             /** Outputs */
@@ -739,8 +780,7 @@ export interface components {
             run_id: string;
             /** Run Url */
             run_url: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["RunStatus"];
         };
         /** GraphUpdate */
         GraphUpdate: {
@@ -806,10 +846,7 @@ export interface components {
             cache_key?: string | null;
             /** Duration S */
             duration_s?: number | null;
-            /** Error */
-            error?: {
-                [key: string]: unknown;
-            } | null;
+            error?: components["schemas"]["Failure"] | null;
             /** Node Id */
             node_id: string;
             /** Outputs */
@@ -822,11 +859,17 @@ export interface components {
             reason?: string | null;
             /** Started At */
             started_at?: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["NodeStatus"];
             /** Type */
             type: string;
         };
+        /**
+         * NodeStatus
+         * @description Life of one node in a run. A node that did not run because an upstream node failed is
+         *     ``failed`` with the code ``upstream_failed``.
+         * @enum {string}
+         */
+        NodeStatus: "pending" | "running" | "succeeded" | "cached" | "failed" | "cancelled" | "interrupted";
         /**
          * PortTypeJson
          * @description A port's type, as ``nodes.types`` serialises it; ``var`` marks a bare variable (``T``).
@@ -855,8 +898,7 @@ export interface components {
             events_url: string;
             /** Id */
             id: string;
-            /** Status */
-            status: string;
+            status: components["schemas"]["RunStatus"];
         };
         /** RunCreate */
         RunCreate: {
@@ -891,10 +933,7 @@ export interface components {
             created_at: string;
             /** Duration S */
             duration_s: number | null;
-            /** Error */
-            error: {
-                [key: string]: unknown;
-            } | null;
+            error: components["schemas"]["Failure"] | null;
             /** Finished At */
             finished_at: string | null;
             /** Graph Id */
@@ -919,8 +958,26 @@ export interface components {
             } | null;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["RunStatus"];
+        };
+        /**
+         * RunEventPublic
+         * @description One run event, as the websocket sends it and ``GET /api/runs/{id}/events`` lists it.
+         */
+        RunEventPublic: {
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** Node Id */
+            node_id?: string | null;
+            /** Run Id */
+            run_id: string;
+            /** Seq */
+            seq: number;
+            /** Ts */
+            ts?: number | null;
+            type: components["schemas"]["EventType"];
         };
         /** RunPublic */
         RunPublic: {
@@ -931,10 +988,7 @@ export interface components {
             created_at: string;
             /** Duration S */
             duration_s: number | null;
-            /** Error */
-            error: {
-                [key: string]: unknown;
-            } | null;
+            error: components["schemas"]["Failure"] | null;
             /** Finished At */
             finished_at: string | null;
             /** Graph Id */
@@ -953,9 +1007,14 @@ export interface components {
             } | null;
             /** Started At */
             started_at: string | null;
-            /** Status */
-            status: string;
+            status: components["schemas"]["RunStatus"];
         };
+        /**
+         * RunStatus
+         * @description Life of a run; ``interrupted`` marks runs a crash or restart cut short.
+         * @enum {string}
+         */
+        RunStatus: "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
         /** RunsPublic */
         RunsPublic: {
             /** Count */
@@ -967,17 +1026,20 @@ export interface components {
         ShareCreate: {
             /** Expires In Days */
             expires_in_days?: number | null;
-            /**
-             * Mode
-             * @description view: read-only canvas; fork: view + copy; demo: the live demo only
-             */
-            mode: string;
+            /** @description view: read-only canvas; fork: view + copy; demo: the live demo only */
+            mode: components["schemas"]["ShareMode"];
             /**
              * Version
              * @description pin a version; null follows the latest
              */
             version?: number | null;
         };
+        /**
+         * ShareMode
+         * @description What a share link lets its holder do with the graph.
+         * @enum {string}
+         */
+        ShareMode: "view" | "fork" | "demo";
         /** SharePublic */
         SharePublic: {
             /** Active */
@@ -991,8 +1053,7 @@ export interface components {
             expires_at: string | null;
             /** Graph Id */
             graph_id: string;
-            /** Mode */
-            mode: string;
+            mode: components["schemas"]["ShareMode"];
             /** Revoked At */
             revoked_at: string | null;
             /** Token */
@@ -1017,8 +1078,7 @@ export interface components {
             } | null;
             /** Graph Name */
             graph_name: string;
-            /** Mode */
-            mode: string;
+            mode: components["schemas"]["ShareMode"];
             /** Token */
             token: string;
             /** Version */
@@ -1858,6 +1918,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_run_events_api_runs__run_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunEventPublic"][];
                 };
             };
             /** @description Validation Error */
