@@ -2,6 +2,7 @@
 
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RunDetail, RunEvent } from "../src/api/types";
+import { statusLabel } from "../src/nodes/RunBadge";
 import { isActive, reduceEvent, storedView, useRun } from "../src/stores/runStore";
 
 let seq = 0;
@@ -16,10 +17,10 @@ beforeEach(() => {
 });
 
 describe("reduceEvent", () => {
-  it("starts with every node queued", () => {
+  it("starts with every node pending", () => {
     const s = useRun.getState();
     expect(s.phase).toBe("queued");
-    expect(Object.values(s.nodes).map((n) => n.status)).toEqual(["queued", "queued", "queued"]);
+    expect(Object.values(s.nodes).map((n) => n.status)).toEqual(["pending", "pending", "pending"]);
   });
 
   it("follows a run: progress, streamed text, outputs, finish", () => {
@@ -42,7 +43,7 @@ describe("reduceEvent", () => {
     s = useRun.getState();
     expect(s.phase).toBe("succeeded");
     expect(isActive(s.phase)).toBe(false);
-    expect(s.nodes.llm).toMatchObject({ status: "done", duration: 2.5, outputs: { text: "Bartholomew" } });
+    expect(s.nodes.llm).toMatchObject({ status: "succeeded", duration: 2.5, outputs: { text: "Bartholomew" } });
     expect(s.duration).toBe(3);
   });
 
@@ -53,7 +54,7 @@ describe("reduceEvent", () => {
     run.apply(ev("run_finished", undefined, { status: "failed" }));
     const s = useRun.getState();
     expect(s.nodes.llm).toMatchObject({ status: "failed", error: "model not found" });
-    expect(s.nodes.out!.status).toBe("skipped");
+    expect(s.nodes.out!.status).toBe("upstream_failed");
     expect(s.nodes.q!.status).toBe("cancelled"); // never started
     expect(s.phase).toBe("failed");
   });
@@ -69,7 +70,7 @@ describe("reduceEvent", () => {
   it("shows a stored run", () => {
     const detail: RunDetail = {
       id: "r0", graph_id: "g", graph_version: 2, status: "failed", inputs: {}, created_at: "2026-01-01T00:00:00Z",
-      started_at: null, finished_at: null, duration_s: 1, error: { code: "node_failed", message: "boom" }, outputs: null,
+      started_at: null, finished_at: null, duration_s: 1, error: { code: "node_failed", message: "boom" }, outputs: null, provenance: null,
       nodes: [
         { node_id: "q", type: "io.text_input", status: "succeeded", reason: null, duration_s: 0, outputs: { text: "x" }, error: null },
         { node_id: "llm", type: "models.llm", status: "failed", reason: null, duration_s: 1, outputs: null, error: { code: "node_error", message: "boom" } },
@@ -78,9 +79,28 @@ describe("reduceEvent", () => {
     };
     const view = storedView(detail);
     expect(view.past).toEqual({ runId: "r0", createdAt: "2026-01-01T00:00:00Z" });
-    expect(view.nodes.q).toMatchObject({ status: "done", outputs: { text: "x" } });
+    expect(view.nodes.q).toMatchObject({ status: "succeeded", outputs: { text: "x" } });
     expect(view.nodes.llm).toMatchObject({ status: "failed", error: "boom" });
-    expect(view.nodes.out!.status).toBe("skipped");
+    expect(view.nodes.out!.status).toBe("upstream_failed");
+  });
+
+  it("keeps the server's name for a node a crash cut off", () => {
+    const view = storedView({
+      id: "r2", graph_id: null, graph_version: null, status: "interrupted", inputs: {}, created_at: "", started_at: null,
+      finished_at: null, duration_s: null, error: { code: "interrupted", message: "the server stopped" }, outputs: null, provenance: null,
+      nodes: [{ node_id: "llm", type: "models.llm", status: "interrupted", error: null }],
+    });
+    expect(view.phase).toBe("interrupted");
+    expect(view.nodes.llm).toMatchObject({ status: "interrupted", duration: null, outputs: null });
+  });
+});
+
+describe("statusLabel", () => {
+  it("words the server's names for a person", () => {
+    expect(statusLabel("succeeded")).toBe("done");
+    expect(statusLabel("upstream_failed")).toBe("skipped");
+    expect(statusLabel("pending")).toBe("queued");
+    expect(statusLabel("failed")).toBe("failed");
   });
 });
 
@@ -90,11 +110,11 @@ describe("mergeStored", () => {
     run.apply(ev("node_started", "llm", {}));
     run.mergeStored({
       id: "r1", graph_id: null, graph_version: null, status: "running", inputs: {}, created_at: "", started_at: null,
-      finished_at: null, duration_s: null, error: null, outputs: null,
+      finished_at: null, duration_s: null, error: null, outputs: null, provenance: null,
       nodes: [{ node_id: "q", type: "io.text_input", status: "succeeded", reason: null, duration_s: 0, outputs: { text: "x" }, error: null }],
     });
     const s = useRun.getState();
-    expect(s.nodes.q).toMatchObject({ status: "done", outputs: { text: "x" } });
+    expect(s.nodes.q).toMatchObject({ status: "succeeded", outputs: { text: "x" } });
     expect(s.nodes.llm!.status).toBe("running");
     expect(s.phase).toBe("running");
     expect(s.past).toBeNull();

@@ -95,7 +95,7 @@ def test_build_the_rag_example_by_mouse_and_run_it(page: Page, studio, shot) -> 
     shot(page, "llm-working")
     assert ui.wait_run_finished(RUN_TIMEOUT_MS) == "succeeded"
     for node in example["nodes"]:
-        expect(ui.node(ids[node["id"]]).locator(".run-badge")).to_have_attribute("data-status", "done")
+        expect(ui.node(ids[node["id"]]).locator(".run-badge")).to_have_attribute("data-status", "succeeded")
     answer_text = ui.node(ids["answer"]).locator(".out-text").inner_text()
     streamed = page.evaluate("window.__streamed")
     partial = [t for t in streamed if t and answer_text.strip().startswith(t.strip()) and len(t.strip()) < len(answer_text.strip())]

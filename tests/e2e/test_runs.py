@@ -34,7 +34,7 @@ def test_cancel_and_run_history(page: Page, studio, shot) -> None:
     page.get_by_role("button", name="■ Cancel").click()
     assert ui.wait_run_finished(60_000) == "cancelled"
     expect(llm_badge).to_have_attribute("data-status", "cancelled")
-    expect(ui.node("answer").locator(".run-badge")).to_have_attribute("data-status", re.compile("cancelled|skipped"))
+    expect(ui.node("answer").locator(".run-badge")).to_have_attribute("data-status", re.compile("cancelled|upstream_failed"))
     expect(page.locator(".toast", has_text="Run cancelled")).to_be_visible()
     shot(page, "cancelled")
 
@@ -44,7 +44,7 @@ def test_cancel_and_run_history(page: Page, studio, shot) -> None:
     expect(page.get_by_test_id("file-state")).to_have_text("v3")
     ui.run()
     assert ui.wait_run_finished(300_000) == "succeeded"
-    expect(ui.node("answer").locator(".run-badge")).to_have_attribute("data-status", "done")
+    expect(ui.node("answer").locator(".run-badge")).to_have_attribute("data-status", "succeeded")
 
     page.locator(".tab[data-tab='runs']").click()
     runs = page.locator(".runs .run-item")

@@ -8,20 +8,29 @@
 import type {
   AuthMe,
   CatalogResponse,
+  ErrorBody,
+  GraphCreate,
   GraphDetail,
   GraphDocument,
   GraphPublic,
+  GraphRestore,
+  GraphsPublic,
+  GraphUpdate,
   ImportResult,
-  Page,
+  Login,
   RunAccepted,
+  RunCreate,
   RunDetail,
   RunPublic,
+  RunsPublic,
   ShareCreate,
   SharePublic,
   SharedGraph,
+  SharesPublic,
+  UploadPublic,
   ValidationReport,
   VersionDetail,
-  VersionPublic,
+  VersionsPublic,
 } from "./types";
 
 export class ApiError extends Error {
@@ -92,7 +101,7 @@ async function call<T>(method: string, path: string, body?: unknown, signal?: Ab
     data = null;
   }
   if (!res.ok) {
-    const body = (data as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    const body = (data as ErrorBody | null)?.error;
     const err = new ApiError(res.status, body?.code ?? "http_error", body?.message ?? `${method} ${path}: HTTP ${res.status}`, body?.details ?? null);
     if (needsSignIn(err, path)) authRequired?.(path);
     throw err;
@@ -109,27 +118,26 @@ const q = (params: Record<string, string | number | undefined | null>): string =
 
 export const api = {
   me: () => call<AuthMe>("GET", "/api/auth/me"),
-  login: (token: string) => call<AuthMe>("POST", "/api/auth/login", { token }, undefined, false),
+  login: (token: string) => call<AuthMe>("POST", "/api/auth/login", { token } satisfies Login, undefined, false),
   logout: () => call<void>("POST", "/api/auth/logout", undefined, undefined, false),
 
   catalog: () => call<CatalogResponse>("GET", "/api/nodes"),
   validate: (document: GraphDocument, signal?: AbortSignal) => call<ValidationReport>("POST", "/api/validate", document, signal),
 
-  listGraphs: (search?: string) => call<Page<GraphPublic>>("GET", `/api/graphs${q({ search, limit: 200 })}`),
+  listGraphs: (search?: string) => call<GraphsPublic>("GET", `/api/graphs${q({ search, limit: 200 })}`),
   readGraph: (id: string) => call<GraphDetail>("GET", `/api/graphs/${encodeURIComponent(id)}`),
-  createGraph: (document: GraphDocument, message: string) => call<GraphDetail>("POST", "/api/graphs", { document, message }),
+  createGraph: (document: GraphDocument, message: string) => call<GraphDetail>("POST", "/api/graphs", { document, message } satisfies GraphCreate),
   updateGraph: (id: string, document: GraphDocument, basedOn: number, message: string) =>
-    call<GraphDetail>("PUT", `/api/graphs/${encodeURIComponent(id)}`, { document, based_on: basedOn, message }),
+    call<GraphDetail>("PUT", `/api/graphs/${encodeURIComponent(id)}`, { document, based_on: basedOn, message } satisfies GraphUpdate),
   deleteGraph: (id: string) => call<void>("DELETE", `/api/graphs/${encodeURIComponent(id)}`),
   undeleteGraph: (id: string) => call<GraphPublic>("POST", `/api/graphs/${encodeURIComponent(id)}/undelete`),
-  listVersions: (id: string) => call<Page<VersionPublic>>("GET", `/api/graphs/${encodeURIComponent(id)}/versions`),
+  listVersions: (id: string) => call<VersionsPublic>("GET", `/api/graphs/${encodeURIComponent(id)}/versions`),
   readVersion: (id: string, n: number) => call<VersionDetail>("GET", `/api/graphs/${encodeURIComponent(id)}/versions/${n}`),
   restoreVersion: (id: string, n: number) =>
-    call<GraphDetail>("POST", `/api/graphs/${encodeURIComponent(id)}/versions/${n}/restore`, { message: `restored version ${n}` }),
+    call<GraphDetail>("POST", `/api/graphs/${encodeURIComponent(id)}/versions/${n}/restore`, { message: `restored version ${n}` } satisfies GraphRestore),
 
-  startRun: (body: { document: GraphDocument; graph_id?: string } | { graph_id: string; version: number }) =>
-    call<RunAccepted>("POST", "/api/runs", body),
-  listRuns: (graphId: string) => call<Page<RunPublic>>("GET", `/api/runs${q({ graph_id: graphId, limit: 50 })}`),
+  startRun: (body: RunCreate) => call<RunAccepted>("POST", "/api/runs", body),
+  listRuns: (graphId: string) => call<RunsPublic>("GET", `/api/runs${q({ graph_id: graphId, limit: 50 })}`),
   readRun: (id: string) => call<RunDetail>("GET", `/api/runs/${encodeURIComponent(id)}`),
   cancelRun: (id: string) => call<RunPublic>("POST", `/api/runs/${encodeURIComponent(id)}/cancel`),
 
@@ -137,22 +145,13 @@ export const api = {
   importGraph: (document: unknown) => call<ImportResult>("POST", "/api/graphs/import", document),
 
   createShare: (graphId: string, body: ShareCreate) => call<SharePublic>("POST", `/api/graphs/${encodeURIComponent(graphId)}/shares`, body),
-  listShares: (graphId: string) => call<Page<SharePublic>>("GET", `/api/graphs/${encodeURIComponent(graphId)}/shares`),
+  listShares: (graphId: string) => call<SharesPublic>("GET", `/api/graphs/${encodeURIComponent(graphId)}/shares`),
   revokeShare: (token: string) => call<void>("DELETE", `/api/shares/${encodeURIComponent(token)}`),
   readShare: (token: string) => call<SharedGraph>("GET", `/api/shares/${encodeURIComponent(token)}`),
   forkShare: (token: string) => call<GraphDetail>("POST", `/api/shares/${encodeURIComponent(token)}/fork`),
 
   upload: (file: File) => call<UploadPublic>("POST", `/api/uploads${q({ filename: file.name })}`, file),
 };
-
-/** Where the server stored an uploaded file: its path is what file inputs take. */
-export interface UploadPublic {
-  path: string;
-  sha256: string;
-  size: number;
-  mime: string;
-  filename: string;
-}
 
 /** The websocket URL of a run's events, on the page's own host. */
 export function eventsUrl(runId: string): string {

@@ -1,10 +1,35 @@
-/** The JSON shapes of the HTTP API (app/api/schemas/, nodes/api.py, app/engine/*). */
+/** The JSON shapes of the HTTP API.
+ *
+ * Every request and response body is an alias of the generated OpenAPI types
+ * (`schema.gen.ts`, from frontend/openapi.json: `scripts/export_openapi.py`, then
+ * `npm run gen:api`; the build fails when it is stale), so a backend change to a body shows
+ * up here as a type error.
+ *
+ * Hand-written, because OpenAPI does not say them (or says only "a free dict"):
+ * - the graph document (`DocNode`, `DocEdge`, `GraphDocument`: genaisys.graph/1), which every
+ *   schema types as `{[key: string]: unknown}`; refined into the generated bodies with `Refine`
+ * - the inner shapes of the other free dicts: a validation `Problem`, a node's types
+ *   (`NodeTypes`), the import report's `MigratedNode` and `MissingThing`; refined the same way
+ * - artifact references inside a node's outputs (`ArtifactRef`, app/services/outputs.py;
+ *   OpenAPI leaves outputs untyped)
+ * - the error body every failed call answers (`ErrorBody`, app/api/errors.py: no schema)
+ * Statuses, event types, failure codes and share modes are the generated enums
+ * (app/engine/vocabulary.py): one set of names end to end.
+ */
 
 import type { components } from "./schema.gen";
 
-// The catalog (`GET /api/nodes`) is generated from the OpenAPI document (app/api/schemas/'s
-// Catalog): `npm run gen:api` after `scripts/export_openapi.py`; the build fails when stale.
 type Schemas = components["schemas"];
+
+/** The generated `Gen` with some of its fields' types made precise. Each key of `R` must be
+ * a field of `Gen` and each type must fit the generated one, so a renamed, dropped or retyped
+ * field is a type error here; optional and readonly marks stay the generated ones. */
+type Refine<Gen, R extends { [K in keyof R]: K extends keyof Gen ? Gen[K] : never }> = {
+  [K in keyof Gen]: K extends keyof R ? R[K] : Gen[K];
+};
+
+// -- catalog (`GET /api/nodes`) ---------------------------------------------------------
+
 export type Widget = NonNullable<Schemas["CatalogInput"]["widget"]>;
 export type CatalogInput = Schemas["CatalogInput"];
 export type CatalogOutput = Schemas["CatalogOutput"];
@@ -12,38 +37,38 @@ export type CatalogNode = Schemas["CatalogNode"];
 export type CatalogType = Schemas["CatalogType"];
 export type CatalogResponse = Schemas["Catalog"];
 
-// -- graph document (genaisys.graph/1) --------------------------------------------------
+// -- graph document (genaisys.graph/1; a free dict in OpenAPI) ---------------------------
 
-export interface DocNode {
+export type DocNode = {
   id: string;
   type: string;
   version?: number | null;
   params: Record<string, unknown>;
   position: { x: number; y: number };
   title?: string | null;
-}
+};
 
-export interface DocEdge {
+export type DocEdge = {
   id: string;
   source: string;
   source_port: string;
   target: string;
   target_port: string;
-}
+};
 
-export interface GraphDocument {
+export type GraphDocument = {
   schema: "genaisys.graph/1";
   name: string;
   description: string;
   nodes: DocNode[];
   edges: DocEdge[];
   meta?: Record<string, unknown>;
-}
+};
 
-// -- validation -------------------------------------------------------------------------
+// -- validation (`POST /api/validate`) --------------------------------------------------
 
 /** `Problem.to_json()`: a stable code, a sentence, and where it is. */
-export interface Problem {
+export type Problem = {
   code: string;
   message: string;
   node_id?: string;
@@ -52,99 +77,60 @@ export interface Problem {
   edge_id?: string;
   path?: string;
   nodes?: string[];
-}
+};
 
+/** One node's resolved port types, by port name. */
 export type NodeTypes = { inputs: Record<string, string>; outputs: Record<string, string> };
 
-export interface ValidationReport {
-  valid: boolean;
-  problems: Problem[];
-  types: Record<string, NodeTypes>;
-}
+export type ValidationReport = Refine<Schemas["ValidationReport"], { problems: Problem[]; types: Record<string, NodeTypes> }>;
 
-// -- graphs -----------------------------------------------------------------------------
+// -- graphs and versions ----------------------------------------------------------------
 
-export interface GraphPublic {
-  id: string;
-  name: string;
-  description: string;
-  latest_version: number;
-  created_at: string;
-  updated_at: string;
-  deleted: boolean;
-}
+export type GraphPublic = Schemas["GraphPublic"];
+export type GraphsPublic = Schemas["GraphsPublic"];
+export type GraphDetail = Refine<Schemas["GraphDetail"], { document: GraphDocument; problems: Problem[] }>;
+export type GraphCreate = Refine<Schemas["GraphCreate"], { document: GraphDocument }>;
+export type GraphUpdate = Refine<Schemas["GraphUpdate"], { document: GraphDocument }>;
+export type GraphRestore = Schemas["GraphRestore"];
 
-export interface GraphDetail extends GraphPublic {
-  version: number;
-  document: GraphDocument;
-  problems: Problem[];
-}
-
-export interface VersionPublic {
-  number: number;
-  message: string;
-  created_at: string;
-}
-
-export interface VersionDetail extends VersionPublic {
-  graph_id: string;
-  document: GraphDocument;
-}
-
-export interface Page<T> {
-  data: T[];
-  count: number;
-}
+export type VersionPublic = Schemas["VersionPublic"];
+export type VersionsPublic = Schemas["VersionsPublic"];
+export type VersionDetail = Refine<Schemas["VersionDetail"], { document: GraphDocument }>;
 
 // -- runs -------------------------------------------------------------------------------
 
-export type RunStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "interrupted";
+/** A run's status (app/engine/vocabulary.py RunStatus). */
+export type RunStatus = Schemas["RunStatus"];
+/** A node's status (app/engine/vocabulary.py NodeStatus; `interrupted` only in a stored run
+ * that a crash cut off). A node that did not run because one it reads from failed is `failed`
+ * with the code `upstream_failed`. */
+export type NodeStatus = Schemas["NodeStatus"];
+/** Why a node or a run failed (`error.code`). */
+export type FailureCode = Schemas["FailureCode"];
+/** A run's or a node's error: its code, a sentence, and (a run's) the node that failed. */
+export type Failure = Schemas["Failure"];
 
-export interface RunPublic {
-  id: string;
-  graph_id: string | null;
-  graph_version: number | null;
-  status: RunStatus;
-  inputs: Record<string, unknown>;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_s: number | null;
-  error: { code: string; message: string; node_id?: string } | null;
-  outputs: Record<string, unknown> | null;
-}
+/** The failure code of a node that did not run because one it reads from failed (its
+ * status is `failed`). */
+export const UPSTREAM_FAILED = "upstream_failed" satisfies FailureCode;
 
-export interface NodeResult {
-  node_id: string;
-  type: string;
-  status: string;
-  reason: string | null;
-  duration_s: number | null;
-  outputs: Record<string, unknown> | null;
-  error: { code: string; message: string } | null;
-}
+export type RunPublic = Schemas["RunPublic"];
+export type RunsPublic = Schemas["RunsPublic"];
+export type NodeResult = Schemas["NodeResultPublic"];
+export type RunDetail = Schemas["RunDetail"];
+export type RunCreate = Refine<Schemas["RunCreate"], { document: GraphDocument | null }>;
+export type RunAccepted = Schemas["RunAccepted"];
+/** `POST /api/graphs/{id}/run`: run a saved graph as an API and wait for its outputs. */
+export type GraphRun = Schemas["GraphRun"];
+export type GraphRunResult = Schemas["GraphRunResult"];
 
-export interface RunDetail extends RunPublic {
-  nodes: NodeResult[];
-}
+/** One run event (app/engine/events.py), as the websocket sends it and
+ * `GET /api/runs/{id}/events` lists it. */
+export type RunEvent = Schemas["RunEventPublic"];
+export type EventType = Schemas["EventType"];
 
-export interface RunAccepted {
-  id: string;
-  status: string;
-  events_url: string;
-}
-
-/** One websocket event (app/engine/events.py). */
-export interface RunEvent {
-  type: "run_started" | "node_started" | "node_progress" | "node_cached" | "node_finished" | "node_failed" | "run_finished";
-  run_id: string;
-  seq: number;
-  ts: number;
-  node_id?: string;
-  data?: Record<string, unknown>;
-}
-
-/** An artifact reference in a node's outputs (app/services/outputs.py). */
+/** An artifact reference in a node's outputs (app/services/outputs.py; inside the outputs,
+ * which OpenAPI leaves untyped). */
 export interface ArtifactRef {
   $artifact: string;
   mime: string;
@@ -157,75 +143,53 @@ export interface ArtifactRef {
   shape?: number[];
 }
 
+// -- uploads (`POST /api/uploads`) ------------------------------------------------------
+
+/** Where the server stored an uploaded file: its path is what file inputs take. */
+export type UploadPublic = Schemas["UploadPublic"];
+
 // -- export / import --------------------------------------------------------------------
 
 /** A node whose stored `version` was older than the installed one, upgraded on import. */
-export interface MigratedNode {
+export type MigratedNode = {
   node_id: string;
   type: string;
   from_version: number;
   to_version: number;
-}
+};
 
 /** Something an imported graph names that this installation lacks, and how to get it. */
-export interface MissingThing {
+export type MissingThing = {
   kind: "node_type" | "model";
   name: string;
   nodes: string[];
   hint: string;
-}
+};
 
-export interface ImportResult {
-  graph: GraphDetail;
-  migrated: MigratedNode[];
-  missing: MissingThing[];
-}
+export type ImportResult = Refine<Schemas["ImportReport"], { graph: GraphDetail; migrated: MigratedNode[]; missing: MissingThing[] }>;
 
 // -- sharing ----------------------------------------------------------------------------
 
-export type ShareMode = "view" | "fork" | "demo";
+export type ShareMode = Schemas["ShareMode"];
 
-export interface ShareCreate {
-  mode: ShareMode;
-  /** null: follow the latest version */
-  version: number | null;
-  expires_in_days: number | null;
-}
+/** `version` null (or unset): follow the latest version. */
+export type ShareCreate = Schemas["ShareCreate"];
+/** `url`: `/s/{token}` (view, fork) or `/demo/{token}` (demo), on this server. */
+export type SharePublic = Schemas["SharePublic"];
+export type SharesPublic = Schemas["SharesPublic"];
+/** `GET /api/shares/{token}`: what a share link shows (`document` null in demo mode). */
+export type SharedGraph = Refine<Schemas["SharedGraph"], { document: GraphDocument | null }>;
 
-export interface SharePublic {
-  token: string;
-  graph_id: string;
-  mode: ShareMode;
-  version: number | null;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-  active: boolean;
-  /** `/s/{token}` (view, fork) or `/demo/{token}` (demo), on this server */
-  url: string;
-}
-
-/** `GET /api/shares/{token}`: what a share link shows. */
-export interface SharedGraph {
-  token: string;
-  mode: ShareMode;
-  graph_name: string;
-  description: string;
-  version: number | null;
-  /** null in demo mode */
-  document: GraphDocument | null;
-  demo_url: string | null;
-}
+// -- auth -------------------------------------------------------------------------------
 
 /** A signed-in account (`genaisys users add NAME` makes one, with its API token). */
-export interface User {
-  id: string;
-  name: string;
-}
-
+export type User = Schemas["UserPublic"];
+export type Login = Schemas["Login"];
 /** `GET /api/auth/me` and `POST /api/auth/login`: is the server in auth mode, and who is
  * signed in (null: nobody, or auth off). */
-export interface AuthMe {
-  auth: boolean;
-  user: User | null;
-}
+export type AuthMe = Schemas["Me"];
+
+// -- errors -----------------------------------------------------------------------------
+
+/** What every failed call answers (app/api/errors.py; OpenAPI has no schema for it). */
+export type ErrorBody = { error?: { code?: string; message?: string; details?: unknown } };

@@ -1,6 +1,7 @@
 /** The full result of one node (or, with none chosen, of every output node). */
 
 import { OutputPreview } from "../nodes/OutputPreview";
+import { statusLabel } from "../nodes/RunBadge";
 import { useCatalog } from "../stores/catalogStore";
 import { useGraph } from "../stores/graphStore";
 import { useRun } from "../stores/runStore";
@@ -15,7 +16,7 @@ function NodeResult({ id }: { id: string }) {
     <section className="result" data-node={id}>
       <h4>
         <button type="button" className="link-button" onClick={() => useUi.getState().focusNode(id)}>{entry?.title ?? type} · {id}</button>
-        {run && <span className={`run-badge run-${run.status}`}>{run.status}</span>}
+        {run && <span className={`run-badge run-${run.status}`}>{statusLabel(run.status)}</span>}
       </h4>
       {run?.error && <div className="node-error">{run.error}</div>}
       {run?.outputs ? <OutputPreview outputs={run.outputs} full labels={labels} /> : !run?.error && <p className="muted">No result yet.</p>}

@@ -29,7 +29,7 @@ export function RunHistory() {
     <ul className="runs" aria-label="run history">
       {runs.map((r) => (
         <li key={r.id} className={`run-item${r.id === shown ? " current" : ""}`} onClick={() => void openStoredRun(r.id)} data-run={r.id}>
-          <span className={`run-badge run-${r.status === "succeeded" ? "done" : r.status}`}>{r.status}</span>
+          <span className={`run-badge run-${r.status}`}>{r.status}</span>
           <span className="run-when">{when(r.created_at)}</span>
           <span className="run-meta">v{r.graph_version ?? "?"}{r.duration_s !== null ? ` · ${r.duration_s.toFixed(1)} s` : ""}</span>
           {r.error && <div className="run-error">{r.error.message}</div>}

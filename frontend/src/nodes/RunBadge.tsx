@@ -2,18 +2,23 @@
  * error, and a preview of its outputs. */
 
 import { memo } from "react";
-import type { NodeRun } from "../stores/runStore";
+import type { NodeRun, NodeRunStatus } from "../stores/runStore";
 import { useUi } from "../stores/uiStore";
 import { OutputPreview, previewSrc } from "./OutputPreview";
 
-const LABELS: Record<NodeRun["status"], string> = {
-  queued: "queued", running: "running", cached: "cached", done: "done", failed: "failed", skipped: "skipped", cancelled: "cancelled",
+/** What a person reads for each node state (the state values are the server's names). */
+const LABELS: Record<NodeRunStatus, string> = {
+  pending: "queued", running: "running", succeeded: "done", cached: "cached", failed: "failed", upstream_failed: "skipped",
+  cancelled: "cancelled", interrupted: "interrupted",
 };
+
+/** A node state as the badge words it. */
+export const statusLabel = (status: NodeRunStatus): string => LABELS[status];
 
 export function RunBadge({ run }: { run: NodeRun | undefined }) {
   if (!run) return null;
   const pct = run.status === "running" && run.fraction !== null ? ` ${Math.round(run.fraction * 100)}%` : "";
-  const time = (run.status === "done") && run.duration !== null ? ` ${run.duration < 10 ? run.duration.toFixed(2) : run.duration.toFixed(0)} s` : "";
+  const time = run.status === "succeeded" && run.duration !== null ? ` ${run.duration < 10 ? run.duration.toFixed(2) : run.duration.toFixed(0)} s` : "";
   return <span className={`run-badge run-${run.status}`} data-status={run.status}>{LABELS[run.status]}{pct}{time}</span>;
 }
 
@@ -37,7 +42,7 @@ function RunDetailsImpl({ nodeId, run, full, labels }: Props) {
       )}
       {run.status === "running" && run.message && <div className="node-stream nowheel">{run.message}</div>}
       {img && <img className="out-image live-preview" src={img} alt="preview" />}
-      {run.error && (run.status === "failed" || run.status === "skipped") && <div className="node-error">{run.error}</div>}
+      {run.error && (run.status === "failed" || run.status === "upstream_failed") && <div className="node-error">{run.error}</div>}
       {run.outputs && (
         <div className="node-outputs">
           <OutputPreview outputs={run.outputs} full={full} labels={labels} />

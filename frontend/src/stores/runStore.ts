@@ -2,9 +2,13 @@
  * websocket's events (`reduceEvent` is pure), or read back from a stored run. */
 
 import { create } from "zustand";
-import type { RunDetail, RunEvent, RunStatus } from "../api/types";
+import { UPSTREAM_FAILED, type NodeStatus, type RunDetail, type RunEvent, type RunStatus } from "../api/types";
 
-export type NodeRunStatus = "queued" | "running" | "cached" | "done" | "failed" | "skipped" | "cancelled";
+/** A node's state on the canvas, in the server's words (one set of names end to end; what a
+ * person reads is `statusLabel`'s): the node's status (`pending` until it starts), except
+ * that a node the server failed with the code `upstream_failed` (it did not run because one
+ * it reads from failed) is `upstream_failed`. */
+export type NodeRunStatus = NodeStatus | typeof UPSTREAM_FAILED;
 
 export interface NodeRun {
   status: NodeRunStatus;
@@ -61,7 +65,7 @@ export function reduceEvent(state: RunView, event: RunEvent): RunView {
   const id = event.node_id;
   const node = (patch: Partial<NodeRun>): void => {
     if (!id) return;
-    next.nodes = { ...next.nodes, [id]: { ...(next.nodes[id] ?? blank("queued")), ...patch } };
+    next.nodes = { ...next.nodes, [id]: { ...(next.nodes[id] ?? blank("pending")), ...patch } };
   };
   switch (event.type) {
     case "run_started":
@@ -82,11 +86,11 @@ export function reduceEvent(state: RunView, event: RunEvent): RunView {
       node({ status: "cached", fraction: 1, outputs: outputsOf(data.outputs), message: "" });
       break;
     case "node_finished":
-      node({ status: "done", fraction: 1, outputs: outputsOf(data.outputs), duration: num(data.duration_s) });
+      node({ status: "succeeded", fraction: 1, outputs: outputsOf(data.outputs), duration: num(data.duration_s) });
       break;
     case "node_failed": {
       const code = str(data.code);
-      const status: NodeRunStatus = code === "upstream_failed" ? "skipped" : code === "cancelled" ? "cancelled" : "failed";
+      const status: NodeRunStatus = code === UPSTREAM_FAILED ? UPSTREAM_FAILED : code === "cancelled" ? "cancelled" : "failed";
       node({ status, error: str(data.message) || code, fraction: null });
       break;
     }
@@ -95,7 +99,7 @@ export function reduceEvent(state: RunView, event: RunEvent): RunView {
       next.duration = num(data.duration_s);
       // nodes that never started were cut off by a failure or a cancel
       next.nodes = Object.fromEntries(
-        Object.entries(next.nodes).map(([k, n]) => [k, n.status === "queued" || n.status === "running" ? { ...n, status: "cancelled" as const } : n]),
+        Object.entries(next.nodes).map(([k, n]) => [k, n.status === "pending" || n.status === "running" ? { ...n, status: "cancelled" as const } : n]),
       );
       break;
     }
@@ -103,21 +107,24 @@ export function reduceEvent(state: RunView, event: RunEvent): RunView {
   return next;
 }
 
-const STORED_STATUS: Record<string, NodeRunStatus> = {
-  succeeded: "done", cached: "cached", failed: "failed", cancelled: "cancelled", running: "running", pending: "queued",
+/** Every node status the server sends (app/engine/vocabulary.py; a Record, so that a new one
+ * is a type error here). */
+const NODE_STATUSES: Record<NodeStatus, true> = {
+  pending: true, running: true, succeeded: true, cached: true, failed: true, cancelled: true, interrupted: true,
 };
+const nodeStatus = (status: string): NodeStatus => (Object.hasOwn(NODE_STATUSES, status) ? (status as NodeStatus) : "failed");
 
 /** A stored run (`GET /api/runs/{id}`) as the canvas shows it. */
 export function storedView(run: RunDetail): RunView {
   const nodes: Record<string, NodeRun> = {};
   for (const n of run.nodes) {
-    const failed = n.error?.code === "upstream_failed" ? "skipped" : STORED_STATUS[n.status] ?? "failed";
+    const status = n.error?.code === UPSTREAM_FAILED ? UPSTREAM_FAILED : nodeStatus(n.status);
     nodes[n.node_id] = {
-      ...blank(failed),
+      ...blank(status),
       fraction: n.status === "succeeded" || n.status === "cached" ? 1 : null,
-      outputs: n.outputs ?? null,
+      outputs: outputsOf(n.outputs),
       error: n.error?.message ?? null,
-      duration: n.duration_s,
+      duration: n.duration_s ?? null,
     };
   }
   return {
@@ -131,7 +138,7 @@ export const useRun = create<RunState>()((set, get) => ({
   starting: () => set({ ...idle, phase: "starting" }),
   failedToStart: (message) => set({ ...idle, phase: "failed", error: message }),
   begin: (runId, nodeIds) =>
-    set({ ...idle, runId, phase: "queued", nodes: Object.fromEntries(nodeIds.map((id) => [id, blank("queued")])) }),
+    set({ ...idle, runId, phase: "queued", nodes: Object.fromEntries(nodeIds.map((id) => [id, blank("pending")])) }),
   apply: (event) => {
     const s = get();
     const next = reduceEvent(s, event);
@@ -141,7 +148,7 @@ export const useRun = create<RunState>()((set, get) => ({
   mergeStored: (run) => {
     const s = get();
     if (s.runId !== run.id) return;
-    const settled = Object.entries(storedView(run).nodes).filter(([, n]) => n.status !== "queued" && n.status !== "running");
+    const settled = Object.entries(storedView(run).nodes).filter(([, n]) => n.status !== "pending" && n.status !== "running");
     set({ nodes: { ...s.nodes, ...Object.fromEntries(settled) }, phase: run.status });
   },
   clear: () => set(idle),
