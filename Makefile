@@ -64,6 +64,7 @@ test-frontend: frontend/node_modules/.package-lock.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check app nodes storage tests bench scripts
+	$(PY) -m mypy
 
 bench: install
 	$(PY) bench/executor_overhead.py

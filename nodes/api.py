@@ -277,7 +277,11 @@ class Node:
             "dynamic_ports": cls.ports.__func__ is not Node.ports.__func__,  # type: ignore[attr-defined]
         }
 
-    def run(self, ctx: Context, **inputs: Any) -> dict[str, Any]:
+    def run(self, ctx: Context, *args: Any, **inputs: Any) -> dict[str, Any]:
+        """Compute the outputs: called as ``run(ctx, **inputs)``, the node's inputs by name;
+        returns a dict keyed by output name. Subclasses name their inputs as parameters (or
+        take ``**inputs`` for dynamic ports); ``*args`` is here only so that an override with
+        named parameters type-checks (the executor never passes inputs by position)."""
         raise NotImplementedError
 
 
@@ -289,14 +293,14 @@ def params_model(type_id: str, inputs: Sequence[Input]) -> type[BaseModel]:
             continue
         py: Any = _SCALAR_PYTHON[port.port_type.name]
         if port.choices is not None:
-            py = Literal[tuple(port.choices)]  # type: ignore[valid-type]
+            py = Literal[tuple(port.choices)]
         constraints: dict[str, Any] = {"description": port.help or None}
         if port.min is not None:
             constraints["ge"] = port.min
         if port.max is not None:
             constraints["le"] = port.max
         default = port.default if port.has_default else None
-        fields[port.name] = (py | None, Field(default, **constraints))  # type: ignore[operator]
+        fields[port.name] = (py | None, Field(default, **constraints))
     name = "Params_" + type_id.replace(".", "_")
     return create_model(name, __config__=ConfigDict(extra="forbid", strict=False), **fields)
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -83,8 +84,10 @@ def list_users(session: Session) -> list[tuple[User, int]]:
 
 def revoke_tokens(session: Session, *, user: User) -> int:
     """Revoke every live token of ``user`` (signing them out everywhere); how many."""
-    result = session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-                             .values(revoked_at=utcnow()))
+    # An UPDATE's result is a CursorResult (which has rowcount); Session.execute is typed
+    # as returning the plain Result.
+    result = cast(CursorResult[Any], session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())))
     return result.rowcount or 0
 
 

@@ -275,8 +275,8 @@ async def build_demo(app: FastAPI, target: DemoTarget, app_id: int | None = None
     defaults = await asyncio.to_thread(allowed_files, spec)
     digests = {}
     for fld in spec.inputs:
-        if fld.kind in ("file", "audio", "image") and (path := default_file(fld.default)) is not None:
-            digests[fld.node_id] = await asyncio.to_thread(file_sha256, path)
+        if fld.kind in ("file", "audio", "image") and (default_path := default_file(fld.default)) is not None:
+            digests[fld.node_id] = await asyncio.to_thread(file_sha256, default_path)
     ctx = DemoContext(
         runs=state.runs, sessions=state.sessions, registry=state.registry, data_dir=settings.data_dir,
         max_upload_bytes=settings.max_upload_bytes, document=document, graph_id=target.graph_id,
@@ -304,7 +304,7 @@ async def build_demo(app: FastAPI, target: DemoTarget, app_id: int | None = None
     # JSON bodies stay under the studio's body limit; uploads are bounded by max_file_size per
     # file, app.demo.uploads.MAX_UPLOAD_FILES per request and the quota of the uploads folder
     upload = f"{path}/gradio_api/upload"
-    asgi = BodySizeLimit(gradio_app, limit=settings.max_body_bytes, streamed=(upload,))
+    asgi: ASGIApp = BodySizeLimit(gradio_app, limit=settings.max_body_bytes, streamed=(upload,))
     hub = hub_of(app)
     if hub.quota is None:
         hub.quota = UploadQuota(Path(ctx.upload_root or gr.utils.get_upload_folder()), settings.demo_uploads_max_bytes,

@@ -112,13 +112,16 @@ class UploadGuard:
                 counted = await _spool(receive, spool, boundary, nbytes)
                 if counted is None:  # the client went away
                     return
-                refusal = counted if isinstance(counted, tuple) else self.quota.refusal(used, 0, counted)
-                if refusal is None:
-                    nfiles = counted
-                    self.quota.pending_files += nfiles
-                    size = spool.tell()
-                    spool.seek(0)
-                    await self.app(scope, _replay(spool, size, receive), send)
+                if isinstance(counted, tuple):
+                    refusal = counted
+                else:
+                    refusal = self.quota.refusal(used, 0, counted)
+                    if refusal is None:
+                        nfiles = counted
+                        self.quota.pending_files += nfiles
+                        size = spool.tell()
+                        spool.seek(0)
+                        await self.app(scope, _replay(spool, size, receive), send)
             if refusal is not None:  # answered once the spool is gone
                 await refuse(scope, send, *refusal)
         finally:

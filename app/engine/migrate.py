@@ -46,7 +46,8 @@ def migrate_document(document: dict[str, Any], registry: Registry) -> tuple[dict
 def stamp_versions(document: dict[str, Any], registry: Registry) -> dict[str, Any]:
     """A copy with each known node's version written in, as exports carry them."""
     doc = copy.deepcopy(document)
-    for node in doc.get("nodes") if isinstance(doc.get("nodes"), list) else []:
+    nodes = doc.get("nodes")
+    for node in nodes if isinstance(nodes, list) else []:
         cls = registry.get(str(node.get("type"))) if isinstance(node, dict) else None
         if cls is not None:
             node["version"] = cls.version

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import networkx as nx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from app.engine.document import (
     MAX_EDGES,
@@ -118,7 +118,15 @@ def _out_of_bounds(document: Any, problems: list[Problem]) -> bool:
     return bool(problems)
 
 
-def _pinned(document: Any, flaw: JsonFlaw) -> dict[str, str]:
+class _Pin(TypedDict, total=False):
+    """Where a flaw is, as ``Problem`` keyword arguments."""
+
+    node_id: str
+    param: str
+    edge_id: str
+
+
+def _pinned(document: Any, flaw: JsonFlaw) -> _Pin:
     """The node (and param) or edge a flaw is inside, when its id can be named."""
     at = flaw.at
     if len(at) < 2 or at[0] not in ("nodes", "edges") or not isinstance(at[1], int):
@@ -129,7 +137,7 @@ def _pinned(document: Any, flaw: JsonFlaw) -> dict[str, str]:
         return {}
     if at[0] == "edges":
         return {"edge_id": ident}
-    pin = {"node_id": ident}
+    pin: _Pin = {"node_id": ident}
     if len(at) >= 4 and at[2] == "params" and isinstance(at[3], str) and not has_lone_surrogate(at[3]):
         pin["param"] = at[3]
     return pin
@@ -168,7 +176,7 @@ def _read(document: Any, problems: list[Problem]) -> tuple[str, list[NodeSpec], 
     return name, specs, edges  # type: ignore[return-value]
 
 
-def _read_items(document: Mapping, key: str, model: type, code: str, problems: list[Problem]) -> list:
+def _read_items(document: Mapping, key: str, model: type[BaseModel], code: str, problems: list[Problem]) -> list:
     items = document.get(key, [])
     if not isinstance(items, list):
         problems.append(Problem("invalid_document", f"'{key}' must be a list, not {_kind(items)}", path=key))

@@ -327,9 +327,9 @@ class RunManager:
         error = None
         if result.status == RunStatus.FAILED:
             failed = [r for r in result.nodes.values() if r.error and r.error["code"] != FailureCode.UPSTREAM_FAILED]
-            if failed:
-                error = {"code": FailureCode.NODE_FAILED, "message": f"node {failed[0].node_id!r} failed: {failed[0].error['message']}",
-                         "node_id": failed[0].node_id}
+            if failed and (first := failed[0]).error is not None:
+                error = {"code": FailureCode.NODE_FAILED, "message": f"node {first.node_id!r} failed: {first.error['message']}",
+                         "node_id": first.node_id}
         elif result.status == RunStatus.CANCELLED:
             error = {"code": FailureCode.CANCELLED, "message": live.cancel.reason or "the run was cancelled"}
         provenance = {

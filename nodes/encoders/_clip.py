@@ -45,9 +45,12 @@ def load(model: str, ctx: Context | None) -> tuple[Any, Any, str]:
         from transformers import CLIPModel, CLIPProcessor
 
         where = str(src.path) if src.path else src.hub_id
+        assert where is not None  # resolve_model gives a hub id whenever it gives no path
         try:
             proc = CLIPProcessor.from_pretrained(where)
-            clip = CLIPModel.from_pretrained(where).to(device).eval()
+            # transformers wraps PreTrainedModel.to in functools.wraps, which the stubs type
+            # as an unbound function (taking the device for self)
+            clip = CLIPModel.from_pretrained(where).to(device).eval()  # type: ignore[arg-type]
         except OSError as exc:
             raise NodeError(f"cannot load CLIP model {model!r}: {exc}") from None
         return proc, clip

@@ -56,7 +56,7 @@ def load_audio(path: str | Path, sample_rate: int = DEFAULT_RATE,
         raise NodeError(f"cannot decode {path.name}: not a readable audio file ({_reason(exc)})") from None
     chunks: list[Any] = []
     with container:
-        stream = next((s for s in container.streams if s.type == "audio"), None)
+        stream = next(iter(container.streams.audio), None)
         if stream is None:
             raise NodeError(f"{path.name} has no audio stream")
         total = float(container.duration) / 1e6 if container.duration else 0.0

@@ -22,9 +22,8 @@ class ImageLoader(Node):
 
         path = resolve_path(str(file), what="image file", must_be="file")
         try:
-            with Image.open(path) as img:
-                img = ImageOps.exif_transpose(img)
-                image = img.convert("RGB")
+            with Image.open(path) as opened:
+                image = ImageOps.exif_transpose(opened).convert("RGB")
         except UnidentifiedImageError:
             raise NodeError(f"{path.name} is not an image PIL can read (try PNG, JPEG or WebP)") from None
         except OSError as exc:

@@ -71,8 +71,11 @@ def embed(items: list[str], tokenizer: Any, encoder: Any, device: str, max_lengt
     out = np.zeros((len(items), dim), dtype=np.float32)
     for start in range(0, len(items), BATCH):
         batch = tokenizer(items[start:start + BATCH], padding=True, truncation=True, max_length=max_length, return_tensors="pt").to(device)
+        def forward(b: Any = batch) -> Any:
+            return encoder(**b).last_hidden_state
+
         with torch.inference_mode():
-            hidden = get_runtime().on_device(lambda b=batch: encoder(**b).last_hidden_state)
+            hidden = get_runtime().on_device(forward)
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         out[start:start + len(pooled)] = torch.nn.functional.normalize(pooled, p=2, dim=1).float().cpu().numpy()

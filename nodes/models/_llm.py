@@ -66,7 +66,9 @@ def load_llm(source: ModelSource, device: str, dtype: Any, progress: Progress | 
         model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype)
     except (OSError, ValueError, KeyError) as exc:
         raise NodeError(f"model {source.name!r} could not be loaded as a causal language model: {exc}") from None
-    model.to(device).eval()
+    # transformers wraps PreTrainedModel.to in functools.wraps, which the stubs type as an
+    # unbound function (taking the device for self)
+    model.to(device).eval()  # type: ignore[arg-type]
     return LLM(model, tokenizer, device, folder)
 
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from nodes.api import NodeError
 from nodes.runtime.sources import ModelSource, file_sha256, models_dir
@@ -57,6 +57,12 @@ def _gguf_file(path: Path) -> Path | None:
         if len(ggufs) == 1:
             path = ggufs[0]
     return path if path.is_file() and path.suffix.lower() == ".gguf" else None
+
+
+@overload
+def converted_folder(source: ModelSource, gguf: Path) -> Path: ...
+@overload
+def converted_folder(source: ModelSource, gguf: None = None) -> Path | None: ...
 
 
 def converted_folder(source: ModelSource, gguf: Path | None = None) -> Path | None:
@@ -133,7 +139,9 @@ def _convert_into(gguf: Path, folder: Path, report: Progress) -> None:
     report(0.85, f"converting {name}: saving the model folder")
     # The weights are dequantised floats now; the GGUF marker would make transformers treat
     # the saved folder as a quantized checkpoint (and refuse to save or reload it).
-    model.hf_quantizer = None
+    # from_pretrained sets hf_quantizer without declaring it; torch types Module.__setattr__
+    # for tensors and modules only
+    model.hf_quantizer = None  # type: ignore[assignment]
     for holder in (model, model.config):
         for attr in ("quantization_config", "quantization_method"):
             if attr in vars(holder):

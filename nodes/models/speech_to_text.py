@@ -140,9 +140,9 @@ def _preload_cuda_libraries() -> None:
 
 def _transcribe(ctx: Context, whisper: Any, samples: Any, audio_s: float, language: str,
                 beam_size: int, word_timestamps: bool) -> dict[str, Any]:
-    language = (language or "").strip().lower() or None
+    code = (language or "").strip().lower() or None  # None: detect it
     try:
-        segments, info = whisper.transcribe(samples, language=language, beam_size=beam_size,
+        segments, info = whisper.transcribe(samples, language=code, beam_size=beam_size,
                                             word_timestamps=word_timestamps)
     except ValueError as exc:  # an unknown language code
         raise NodeError(f"cannot transcribe: {exc}") from None
@@ -165,4 +165,4 @@ def _transcribe(ctx: Context, whisper: Any, samples: Any, audio_s: float, langua
         if len(so_far) > _MESSAGE_CHARS:
             so_far = "…" + so_far[-_MESSAGE_CHARS:]
         ctx.progress(min(1.0, float(segment.end) / audio_s), so_far)  # raises if cancelled
-    return {"text": " ".join(texts), "segments": out, "language": info.language or (language or "")}
+    return {"text": " ".join(texts), "segments": out, "language": info.language or (code or "")}

@@ -176,14 +176,18 @@ def _slice_attention(model: Any, watch: Watch, slice_scores: int) -> list[tuple[
         from diffusers.models.attention_processor import Attention, AttnProcessor2_0
     except ImportError:  # not a diffusers model: the hooks alone
         return []
-    swapped = []
+    swapped: list[tuple[Any, Any]] = []
     for module in model.modules():
-        if not isinstance(module, Attention) or type(module.processor) is not AttnProcessor2_0:
+        if not isinstance(module, Attention):
+            continue
+        # diffusers annotates ``processor`` as ``AttnProcessor``, but it holds any processor class
+        processor: Any = module.processor
+        if type(processor) is not AttnProcessor2_0:
             continue  # another processor (xformers, IP-adapter, ...) is left as it is
         if next(module.parameters()).device.type != "cpu":
             continue
-        swapped.append((module, module.processor))
-        module.processor = SlicedAttention(module.processor, watch, slice_scores)
+        swapped.append((module, processor))
+        module.processor = SlicedAttention(processor, watch, slice_scores)  # type: ignore[assignment]  # see above
     return swapped
 
 

@@ -182,6 +182,7 @@ _WEIGHT_FILES: dict[tuple[str, int], list[Path]] = {}
 
 def identity_of(name: str, path: Path, **extra: Any) -> dict[str, Any]:
     """Name plus a sha256 of the weights file(s), remembered by path, size and time."""
+    files: list[Path] | None
     if path.is_file():
         files = [path]
     else:  # the folder's listing is remembered until the folder changes (every run asks)

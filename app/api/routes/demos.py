@@ -26,9 +26,9 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         hub.warmup_times["scheduled"] = time.monotonic()
         hub.warmup = asyncio.create_task(warm_up(app), name="demo-warm-up")
     yield
-    hub = getattr(app.state, "demos", None)
-    if hub is not None:
-        hub.close_all()
+    demos = getattr(app.state, "demos", None)
+    if demos is not None:
+        demos.close_all()
 
 
 router = APIRouter(tags=["demos"], lifespan=_lifespan)
