@@ -8,6 +8,7 @@ response comes in well under a second and a half.
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -65,6 +66,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings, app.state.sessions, app.state.registry = settings, sessions, registry
         app.state.artifacts, app.state.runs = store, manager
         manager.start()
+        # What start-up loaded (modules, the catalog) lives as long as the server: moved out
+        # of the collector's reach, a full collection during a run walks only the run's own
+        # objects (on a 2,000-node run it had cost a tenth of the run path).
+        gc.freeze()
         try:
             yield
         finally:

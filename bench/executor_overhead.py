@@ -122,9 +122,11 @@ def measure(shape: str, n: int, repeat: int) -> dict[str, Any]:
     }
 
 
-def concat_chain(n: int) -> dict[str, Any]:
-    """A chain of the shipped ``utility.concat`` node: what the server runs in the rows below."""
-    nodes = [{"id": "n0", "type": "io.text_input", "params": {"value": "a"}}]
+def concat_chain(n: int, seed: str = "a") -> dict[str, Any]:
+    """A chain of the shipped ``utility.concat`` node: what the server runs in the rows below;
+    each ``seed`` makes every node's cache key new, so the server's result cache never
+    answers for the engine."""
+    nodes = [{"id": "n0", "type": "io.text_input", "params": {"value": seed}}]
     nodes += [{"id": f"n{i}", "type": "utility.concat", "params": {"b": "x"}} for i in range(1, n)]
     edges = [{"id": f"e{i}", "source": f"n{i - 1}", "source_port": "text", "target": f"n{i}", "target_port": "a"}
              for i in range(1, n)]
@@ -133,14 +135,16 @@ def concat_chain(n: int) -> dict[str, Any]:
 
 def server_rows(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
     """The same concat chain run by the bare engine (validate + run, in this process) and
-    through a real `genaisys serve` on loopback: `POST /api/runs` until the run reads
-    finished, its node results and events stored. The server caps graphs at 2,000 nodes."""
+    through a real `genaisys serve` on loopback, as the canvas runs it: `POST /api/runs`, then
+    the run's websocket until ``run_finished`` (sent once the run's node results, events and
+    end are committed)."""
     import os
     import socket
     import subprocess
     import tempfile
 
     import httpx
+    from websockets.sync.client import connect
 
     from app.engine.document import MAX_NODES
     from nodes.registry import default_registry
@@ -153,7 +157,9 @@ def server_rows(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--data-dir", tmp],
                                 cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env={**os.environ, "GENAISYS_SEED_EXAMPLES": "0"})
+                                stderr=subprocess.DEVNULL, env={**os.environ, "GENAISYS_SEED_EXAMPLES": "0",
+                                                           # steady state: no gradio import in the background
+                                                           "GENAISYS_DEMO_WARMUP": "0"})
         try:
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
                 for _ in range(600):
@@ -164,20 +170,23 @@ def server_rows(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
                         time.sleep(0.05)
 
                 def through_server(doc: dict[str, Any]) -> None:
-                    run_id = http.post("/api/runs", json={"document": doc}).raise_for_status().json()["id"]
-                    while http.get(f"/api/runs/{run_id}").json()["status"] in ("queued", "running"):
-                        time.sleep(0.002)
+                    events = http.post("/api/runs", json={"document": doc}).raise_for_status().json()["events_url"]
+                    with connect(f"ws://127.0.0.1:{port}{events}", open_timeout=120, max_size=None) as ws:
+                        while json.loads(ws.recv(timeout=600))[-1]["type"] != "run_finished":
+                            pass  # each message is a list of events; run_finished ends the last
 
                 for n in sizes:
                     if n > MAX_NODES:
                         continue
                     doc = concat_chain(n)
+                    fresh = iter([concat_chain(n, seed=f"s{i}") for i in range(repeat + 1)])
 
                     def bare(doc: dict[str, Any] = doc, n: int = n) -> None:
                         Executor(registry, ResultCache(max_entries=n * 2), backend=_NO_BACKEND).run(doc)
 
-                    through_server(doc)  # warm: the first request imports and caches
-                    t_bare, t_server = best(bare, repeat), best(lambda doc=doc: through_server(doc), repeat)
+                    through_server(next(fresh))  # warm: the first request imports and caches
+                    # every server run is of a new chain, so all its nodes run, as the bare engine's do
+                    t_bare, t_server = best(bare, repeat), best(lambda fresh=fresh: through_server(next(fresh)), repeat)
                     rows.append({"nodes": n, "bare_us_per_node": t_bare / n * 1e6, "server_us_per_node": t_server / n * 1e6,
                                  "ratio": t_server / t_bare})
         finally:
@@ -212,7 +221,7 @@ def main() -> None:
     for r in rows:
         print(f"{r['shape']:8} {r['nodes']:>6} {r['plain_us_per_node']:8.2f} {r['execute_us_per_node']:8.2f} "
               f"{r['full_us_per_node']:8.2f} {r['cached_us_per_node']:8.2f} {r['overhead_us_per_node']:9.2f} {r['full_overhead_us_per_node']:9.2f}")
-    served = server_rows([100, 1000, 2000], max(1, args.repeat // 2))
+    served = server_rows(args.sizes, max(1, args.repeat // 2))
     print(f"\n{'concat chain':12} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   (µs per node)")
     for r in served:
         print(f"{'':12} {r['nodes']:>6} {r['bare_us_per_node']:12.1f} {r['server_us_per_node']:12.1f} {r['ratio']:6.2f}")

@@ -19,6 +19,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.sqltypes import json_text
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -51,6 +53,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     Extra keyword arguments go to ``sqlalchemy.create_engine``.
     """
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", json_text)  # JSON columns, written fast
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, **kwargs)
     if _is_sqlite_file(parsed):

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -242,8 +242,8 @@ def store_node_results(session: Session, *, run_id: str, results: Sequence[Mappi
     new = [{"run_id": run_id, "node_id": nid, "cache_hit": False, **fields}
            for nid, fields in latest.items() if nid not in existing]
     changed = [{"id": existing[nid], **fields} for nid, fields in latest.items() if nid in existing and fields]
-    if new:
-        session.execute(insert(NodeResult), _same_keys(new))
+    if new:  # Core's executemany: the ORM's bulk path costs more than the insert itself
+        session.execute(insert(_table(NodeResult)), _same_keys(new))
     if changed:
         session.execute(update(NodeResult), changed)
     session.flush()
@@ -278,7 +278,7 @@ def add_run_events(
         return 0
     try:
         with session.begin_nested():  # a refused batch leaves the caller's transaction usable
-            session.execute(insert(RunEvent), rows)  # one executemany: no ORM object per event
+            session.execute(insert(_table(RunEvent)), rows)  # one Core executemany, no ORM
     except IntegrityError:
         seqs = [row["seq"] for row in rows]
         raise ValueError(
@@ -387,6 +387,13 @@ def _event_rows(
             }
         )
     return rows
+
+
+def _table(model: type[NodeResult] | type[RunEvent]) -> Table:
+    """A model's table, for Core inserts (SQLAlchemy types ``__table__`` as any FROM clause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 def _require_run(session: Session, run_id: str) -> None:

@@ -7,10 +7,12 @@ stores UTC and always returns aware UTC values, on SQLite and PostgreSQL alike.
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -47,6 +49,17 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text, as ``json.dumps`` writes it but for the spacing (and NaN and
+    infinities, written as null, as the API's responses show them), about ten times faster:
+    orjson, falling back to ``json`` for what orjson refuses (integers past 64 bits, lone
+    surrogates, nesting past 254 levels). The writer of every stored JSON column."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def json_column() -> JSON:

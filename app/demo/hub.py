@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import html
 import importlib
 import json
@@ -263,6 +264,7 @@ async def warm_up(app: FastAPI, delay: float = WARMUP_DELAY_S) -> None:
         log.warning("demo warm-up failed; the first demo will import gradio itself", exc_info=True)
         return
     hub.warmup_times["took"] = time.monotonic() - t0
+    gc.freeze()  # gradio's modules live as long as the server: out of the collector's walks
     log.info("gradio is ready for demos (warmed up in the background in %.1f s)", hub.warmup_times["took"])
 
 

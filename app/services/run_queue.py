@@ -302,8 +302,9 @@ class RunManager:
             self._finish(live, RunStatus.FAILED, {"code": FailureCode.INTERNAL_ERROR, "message": "the run stopped on an internal error; it is logged"}, {}, {})
         finally:
             live.publish(_DONE)
-            # keep finished runs briefly for late watchers; the database has them after
-            threading.Timer(60.0, self._live.pop, args=(run_id, None)).start()
+            # everything is committed by now: a later watcher reads the stored record, and the
+            # run's objects leave the heap (kept a minute, they made each collection walk them)
+            self._live.pop(run_id, None)
 
     def _execute(self, live: LiveRun) -> None:
         with self.sessions() as session, session.begin():

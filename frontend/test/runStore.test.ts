@@ -3,7 +3,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RunDetail, RunEvent } from "../src/api/types";
 import { statusLabel } from "../src/nodes/RunBadge";
-import { isActive, reduceEvent, storedView, useRun } from "../src/stores/runStore";
+import { type RunView, isActive, reduceEvent, reduceEvents, storedView, useRun } from "../src/stores/runStore";
 
 let seq = 0;
 const ev = (type: RunEvent["type"], node_id?: string, data?: Record<string, unknown>, run_id = "r1"): RunEvent => ({
@@ -65,6 +65,27 @@ describe("reduceEvent", () => {
     const first = ev("node_started", "q");
     const after = reduceEvent(state, first);
     expect(reduceEvent(after, first)).toBe(after);
+  });
+
+  it("folds one message's events as one update, as if applied one by one, leaving the old state as it was", () => {
+    const state = useRun.getState();
+    const before = JSON.stringify({ nodes: state.nodes, phase: state.phase });
+    const events = [
+      ev("run_started", undefined, { nodes: 3 }),
+      ev("node_cached", "q", { outputs: { text: "question" } }),
+      ev("node_started", "llm"),
+      ev("node_finished", "llm", { duration_s: 1, outputs: { text: "answer" } }),
+      ev("node_started", "out"),
+      ev("node_failed", "out", { code: "node_error", message: "no" }),
+      ev("run_finished", undefined, { status: "failed" }),
+    ];
+    const batched = reduceEvents(state, events);
+    const oneByOne = events.reduce<RunView>((s, e) => reduceEvent(s, e), state);
+    expect(batched).toEqual(oneByOne);
+    expect(Object.fromEntries(Object.entries(batched.nodes).map(([k, n]) => [k, n.status])))
+      .toEqual({ q: "cached", llm: "succeeded", out: "failed" });
+    expect(JSON.stringify({ nodes: state.nodes, phase: state.phase })).toBe(before);
+    expect(reduceEvents(batched, events)).toBe(batched); // all seen before
   });
 
   it("shows a stored run", () => {

@@ -46,8 +46,9 @@ def events(ws_url: str, run_id: str, timeout: float = 30) -> list[dict[str, Any]
     out = []
     with connect(f"{ws_url}/api/runs/{run_id}/events", open_timeout=timeout, close_timeout=2) as ws:
         try:
-            for message in ws:
-                out.append(json.loads(message))
+            for message in ws:  # each message is a list of events in order, or one error
+                value = json.loads(message)
+                out.extend(value) if isinstance(value, list) else out.append(value)
         except ConnectionClosedError as exc:  # an error close (4404): report it as the last item
             out.append({"closed": exc.rcvd.code if exc.rcvd else None})
     return out

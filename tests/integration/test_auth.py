@@ -93,8 +93,12 @@ def test_every_route_is_checked(auth_server: Server, users: dict[str, str]) -> N
 
     from app.main import create_app
     from app.settings import Settings
+    from nodes.runtime.config import configure
 
-    app = create_app(Settings(auth=True, data_dir=auth_server.data_dir))
+    try:
+        app = create_app(Settings(auth=True, data_dir=auth_server.data_dir))
+    finally:  # it fenced this process's file reads: back to the environment's configuration
+        configure(None)
     in_schema = set(schema["paths"])
     others = {getattr(r, "path", "") for r in routes(app.routes)} - in_schema
     # outside the schema: the share page and demos (checked by their token), the canvas's

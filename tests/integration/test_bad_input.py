@@ -24,6 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from studio_server import Server
 
+from app.engine.document import MAX_NODES
+
 pytestmark = pytest.mark.slow
 BAD = "@@bad@@"
 """Stands in a document for a bad literal, spliced into its JSON text."""
@@ -178,7 +180,7 @@ def bad_graphs() -> dict[str, tuple[dict[str, Any], str, str]]:
     nested["meta"] = json.loads(deep(66))  # past the document's bound, within the body's
     out["deep-66"] = (nested, "too_deep", "meta.a")
     big = graph("Big")
-    big["nodes"] += [{"id": f"o{i}", "type": "io.text_output", "params": {}} for i in range(2001)]
+    big["nodes"] += [{"id": f"o{i}", "type": "io.text_output", "params": {}} for i in range(MAX_NODES + 1)]
     out["too-many-nodes"] = (big, "graph_too_large", "nodes")
     return out
 

@@ -111,5 +111,5 @@ def test_another_sites_page_cannot_watch_a_run(server: Server, api: httpx.Client
     assert refused.value.response.status_code == 403
     with connect(f"{server.ws_url}/api/runs/{run_id}/events", additional_headers={"Origin": server.url},
                  open_timeout=30) as ws:
-        seen = [json.loads(m) for m in ws]
+        seen = [e for m in ws for e in json.loads(m)]
     assert any(e["type"] == "run_finished" for e in seen)

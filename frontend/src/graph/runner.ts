@@ -46,14 +46,18 @@ function follow(runId: string): void {
   const ws = new WebSocket(eventsUrl(runId));
   socket = ws;
   ws.onmessage = (msg) => {
-    let event: RunEvent;
+    let events: RunEvent[];
     try {
-      event = JSON.parse(String(msg.data)) as RunEvent;
+      // each message is a list of events in order; an error is one object (and no event)
+      const parsed: unknown = JSON.parse(String(msg.data));
+      if (!Array.isArray(parsed)) return;
+      events = parsed as RunEvent[];
     } catch {
       return;
     }
-    useRun.getState().apply(event);
-    if (event.type === "run_finished") announce(String(event.data?.status ?? ""));
+    useRun.getState().applyAll(events);
+    const finished = events.find((e) => e.type === "run_finished");
+    if (finished) announce(String(finished.data?.status ?? ""));
   };
   ws.onclose = () => {
     if (socket === ws) socket = null;
