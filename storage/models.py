@@ -8,6 +8,7 @@ JSON documents), so the API's pydantic schemas can be built from the rows direct
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -159,7 +160,9 @@ class Run(Base):
         String(32), ForeignKey("graph_versions.id", ondelete="SET NULL")
     )
     graph_version_number: Mapped[int | None] = mapped_column(Integer)
-    document: Mapped[dict[str, Any]]
+    document: Mapped[dict[str, Any]] = mapped_column(deferred=True)
+    """Loaded when read, not with the row: a 2,000-node document took longer to decode than
+    the run's status updates that load the row."""
     inputs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -211,19 +214,32 @@ class NodeResult(Base):
     provenance: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
-class RunEvent(Base):
-    """One executor event of a run, numbered by ``seq``, so a past run can be replayed."""
+class RunEventPage(Base):
+    """A run's events ``first_seq`` .. ``last_seq``, in order, as one JSON list: the events one
+    batch wrote (the run queue writes a batch at most every quarter second). A row per event
+    cost more to write than a 2,000-node run's work; a record is read whole, a page at a time.
+    Each event is kept in the executor's wire shape, less its ``run_id`` (the page's)."""
 
     __tablename__ = "run_events"
-    __table_args__ = (UniqueConstraint("run_id", "seq"),)
+    __table_args__ = (UniqueConstraint("run_id", "first_seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     run_id: Mapped[str] = mapped_column(String(64), ForeignKey("runs.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    type: Mapped[str] = mapped_column(String(64))
-    node_id: Mapped[str | None] = mapped_column(String(200), default=None)
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    ts: Mapped[datetime] = mapped_column(default=utcnow)
+    first_seq: Mapped[int] = mapped_column(Integer)
+    last_seq: Mapped[int] = mapped_column(Integer)
+    events: Mapped[list[dict[str, Any]]] = mapped_column(json_column())
+
+
+@dataclass(frozen=True, slots=True)
+class RunEvent:
+    """One stored event of a run, numbered by ``seq``, so a past run can be replayed."""
+
+    run_id: str
+    seq: int
+    type: str
+    ts: datetime
+    node_id: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The event in the executor's wire shape, so replayed and live events look alike."""

@@ -63,7 +63,7 @@ class LiveRun:
     cancel: CancelToken = field(default_factory=CancelToken)
     events: list[dict[str, Any]] = field(default_factory=list)
     unsaved: list[dict[str, Any]] = field(default_factory=list)
-    watchers: list[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Any]]] = field(default_factory=list)
+    watchers: list[_Watcher] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     """Settled node results not written yet."""
     flushed_at: float = field(default_factory=time.monotonic)
@@ -80,8 +80,8 @@ class LiveRun:
                 self.events.append(event)
                 if event["type"] != EventType.NODE_PROGRESS and not saved:
                     self.unsaved.append(event)
-            for loop, q in self.watchers:
-                _put(loop, q, event)
+            for watcher in self.watchers:
+                watcher.push(event)
 
     def hold_ending(self, event: dict[str, Any]) -> None:
         """Keep ``run_finished`` for the last transaction, unseen until it is committed."""
@@ -104,7 +104,7 @@ class LiveRun:
             if self.finished:
                 q.put_nowait(_DONE)
             else:
-                self.watchers.append((loop, q))
+                self.watchers.append(_Watcher(loop, q))
         return q
 
     def snapshot(self) -> list[dict[str, Any]]:
@@ -114,7 +114,7 @@ class LiveRun:
 
     def unwatch(self, q: asyncio.Queue[Any]) -> None:
         with self.lock:
-            self.watchers = [(lp, wq) for lp, wq in self.watchers if wq is not q]
+            self.watchers = [w for w in self.watchers if w.q is not q]
 
     def take_unsaved(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -122,9 +122,31 @@ class LiveRun:
         return out
 
 
-def _put(loop: asyncio.AbstractEventLoop, q: asyncio.Queue[Any], item: Any) -> None:
-    with contextlib.suppress(RuntimeError):  # the watcher's loop is closed: it is gone
-        loop.call_soon_threadsafe(q.put_nowait, item)
+class _Watcher:
+    """One watcher's queue, fed from the worker thread: events wait in ``pending`` and one
+    wake-up of the watcher's loop moves all that arrived meanwhile (a wake-up per event made
+    the worker and the loop trade the interpreter lock thousands of times a run)."""
+
+    __slots__ = ("loop", "q", "pending", "lock")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, q: asyncio.Queue[Any]) -> None:
+        self.loop, self.q = loop, q
+        self.pending: list[Any] = []
+        self.lock = threading.Lock()
+
+    def push(self, item: Any) -> None:
+        with self.lock:
+            self.pending.append(item)
+            if len(self.pending) > 1:
+                return  # a wake-up is on its way and will take this one too
+        with contextlib.suppress(RuntimeError):  # the watcher's loop is closed: it is gone
+            self.loop.call_soon_threadsafe(self._deliver)
+
+    def _deliver(self) -> None:
+        with self.lock:
+            items, self.pending = self.pending, []
+        for item in items:
+            self.q.put_nowait(item)
 
 
 class FairQueue:

@@ -69,7 +69,7 @@ def test_upgrade_to_head_is_idempotent_and_reports_revision(db_url: str) -> None
     assert current_revision(db_url) is None
     upgrade_to_head(db_url)
     upgrade_to_head(db_url)
-    assert current_revision(db_url) == head_revision() == "0003"
+    assert current_revision(db_url) == head_revision() == "0004"
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -187,3 +187,35 @@ def test_storage_imports_stay_light_and_one_way() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_migration_to_event_pages_keeps_every_event_in_order(db_url: str) -> None:
+    """Events stored a row each (0003) read back the same, in order, from their page (0004),
+    and new events go on after them."""
+    upgrade_to(db_url, "0003")
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO runs (id, document, inputs, status, created_at) VALUES "
+                          "('r1', '{}', '{}', 'succeeded', '2024-05-03 10:00:00')"))
+        for seq, type_, node, data in ((2, "node_finished", "a", '{"outputs": {"text": "hi"}}'),
+                                       (1, "run_started", None, '{"nodes": 1}'),
+                                       (3, "run_finished", None, '{}')):
+            conn.execute(text("INSERT INTO run_events (run_id, seq, type, node_id, data, ts) VALUES "
+                              "('r1', :seq, :type, :node, :data, '2024-05-03 10:00:0' || :seq)"),
+                         {"seq": seq, "type": type_, "node": node, "data": data})
+    upgrade_to_head(engine)
+    sessions = make_session_factory(engine)
+    with sessions() as s, s.begin():
+        replay = [e.to_json() for e in repo.list_run_events(s, run_id="r1")]
+        assert [(e["seq"], e["type"], e.get("node_id"), e.get("data")) for e in replay] == [
+            (1, "run_started", None, {"nodes": 1}),
+            (2, "node_finished", "a", {"outputs": {"text": "hi"}}),
+            (3, "run_finished", None, None),
+        ]
+        assert replay[1]["ts"] == pytest.approx(1714730402.0)  # 2024-05-03 10:00:02 UTC
+        assert repo.add_run_events(s, run_id="r1", events=[{"type": "note"}]) == 1
+        with pytest.raises(ValueError, match="seq"):
+            repo.add_run_events(s, run_id="r1", events=[{"type": "again", "seq": 2}])
+    with sessions() as s:
+        assert [e.seq for e in repo.list_run_events(s, run_id="r1", after_seq=2)] == [3, 4]
+    engine.dispose()
