@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, func, insert, select, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -407,15 +408,30 @@ def _table(model: type[NodeResult] | type[RunEventPage]) -> Table:
     return table
 
 
+_KNOWN_RUNS = "genaisys.known_runs"
+"""``session.info`` key: the runs this session has seen exist (runs are never deleted but with
+their whole database), so the writes of one batch check their run once, not each."""
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_known_runs(session: Session, previous_transaction: Any) -> None:
+    session.info.pop(_KNOWN_RUNS, None)  # a run seen inside a rolled-back transaction may be gone
+
+
 def _require_run(session: Session, run_id: str) -> None:
     """Raise NotFound unless the run exists. Reads only its id: loading the row would decode
     its document and inputs, once per node result, which made a 1,000-node run quadratic."""
+    known = session.info.setdefault(_KNOWN_RUNS, set())
+    if run_id in known:
+        return
     if session.scalar(select(Run.id).where(Run.id == run_id)) is None:
         raise NotFound("run", run_id)
+    known.add(run_id)
 
 
 def _get_run_row(session: Session, run_id: str) -> Run:
     run = session.get(Run, run_id, populate_existing=True)
     if run is None:
         raise NotFound("run", run_id)
+    session.info.setdefault(_KNOWN_RUNS, set()).add(run_id)
     return run

@@ -1,8 +1,11 @@
-"""Dependency aliases the routes declare (`session: SessionDep`), as FastAPI's template does."""
+"""Dependency aliases the routes declare (`session: SessionDep`), as FastAPI's template does.
+
+They are ``async def``: none of them waits on anything, and FastAPI runs a plain ``def``
+dependency on its thread pool, a thread hop each, five of them on every run request."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends
@@ -16,7 +19,12 @@ from nodes.registry import Registry
 from storage.artifacts import ArtifactStore
 
 
-def get_owner(request: Request) -> str | None:
+async def get_owner(request: Request) -> str | None:
+    """The signed-in user's id, which scopes graphs and runs (``owner_of``)."""
+    return owner_of(request)
+
+
+def owner_of(request: Request) -> str | None:
     """The signed-in user's id, which scopes graphs and runs; None on a server without
     ``--auth``. Refuses (401) in auth mode without a user, whatever the route's path."""
     if not request.app.state.settings.auth:
@@ -27,24 +35,24 @@ def get_owner(request: Request) -> str | None:
     return user.id
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessions() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    with request.app.state.sessions() as session:  # opening and closing one does no I/O to wait on
         yield session
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     return request.app.state.registry
 
 
-def get_runs(request: Request) -> RunManager:
+async def get_runs(request: Request) -> RunManager:
     return request.app.state.runs
 
 
-def get_artifacts(request: Request) -> ArtifactStore:
+async def get_artifacts(request: Request) -> ArtifactStore:
     return request.app.state.artifacts
 
 

@@ -369,9 +369,9 @@ class RunManager:
                 rows: list[dict[str, Any]] | None = None) -> None:
         """Write what is left and the run's end in one transaction, then tell the watchers."""
         with self.sessions() as session, session.begin():
+            repo.finish_run(session, run_id=live.id, status=status, error=error, outputs=outputs, provenance=provenance)
             repo.store_node_results(session, run_id=live.id, results=live.take_rows() + (rows or []))
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
-            repo.finish_run(session, run_id=live.id, status=status, error=error, outputs=outputs, provenance=provenance)
         if live.ending is not None:
             live.publish(live.ending, saved=True)
 

@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
-from app.api.deps import OwnerDep, RegistryDep, RunsDep, SessionDep, get_owner
+from app.api.deps import OwnerDep, RegistryDep, RunsDep, SessionDep, owner_of
 from app.api.errors import ApiError, error_body
 from app.api.schemas.common import MAX_INT
 from app.api.schemas.runs import (
@@ -103,7 +103,7 @@ async def run_events(websocket: WebSocket, run_id: str, runs: RunsDep) -> None:
     await websocket.accept()
     if websocket.app.state.settings.auth:  # another user's run: as if it did not exist
         try:
-            await asyncio.to_thread(_owned_run, runs, run_id, get_owner(websocket))
+            await asyncio.to_thread(_owned_run, runs, run_id, owner_of(websocket))
         except NotFound:
             await websocket.send_json(error_body("not_found", f"no run with id {run_id!r}"))
             await websocket.close(code=4404)
