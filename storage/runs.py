@@ -9,7 +9,7 @@ document it ran.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -232,8 +232,19 @@ def store_node_results(session: Session, *, run_id: str, results: Sequence[Mappi
     _require_run(session, run_id)
     latest: dict[str, dict[str, Any]] = {}
     for entry in results:
-        merged = latest.setdefault(str(entry["node_id"]), {})
-        merged.update({k: v for k, v in entry.items() if k in NODE_FIELDS and v is not None})
+        fields = {k: v for k in NODE_FIELDS if (v := entry.get(k)) is not None}
+        nid = str(entry["node_id"])
+        if (merged := latest.get(nid)) is None:
+            latest[nid] = fields
+        else:
+            merged.update(fields)
+    session.flush()  # the caller's pending objects go first, outside the savepoint below
+    try:  # the common case, a batch of nodes that have no row yet: one insert, no lookup
+        with session.begin_nested():
+            session.execute(insert(_table(NodeResult)), _new_rows(run_id, latest.items()))
+        return len(latest)
+    except IntegrityError:  # some have a row (or a partial entry has no row): look them up
+        pass
     ids = list(latest)
     existing: dict[str, int] = {}
     for start in range(0, len(ids), 500):  # bound the IN list
@@ -241,23 +252,23 @@ def store_node_results(session: Session, *, run_id: str, results: Sequence[Mappi
         existing.update(session.execute(
             select(NodeResult.node_id, NodeResult.id).where(NodeResult.run_id == run_id, NodeResult.node_id.in_(chunk))
         ).tuples().all())
-    new = [{"run_id": run_id, "node_id": nid, "cache_hit": False, **fields}
-           for nid, fields in latest.items() if nid not in existing]
+    new = [(nid, fields) for nid, fields in latest.items() if nid not in existing]
     changed = [{"id": existing[nid], **fields} for nid, fields in latest.items() if nid in existing and fields]
     if new:  # Core's executemany: the ORM's bulk path costs more than the insert itself
-        session.execute(insert(_table(NodeResult)), _same_keys(new))
+        session.execute(insert(_table(NodeResult)), _new_rows(run_id, new))
     if changed:
         session.execute(update(NodeResult), changed)
     session.flush()
     return len(latest)
 
 
-def _same_keys(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Bulk inserts are grouped by key set; giving every row every column keeps it one group
-    (a column a row lacks gets its default)."""
-    defaults = {"reason": None, "cache_key": None, "started_at": None, "duration_s": None, "outputs": None,
-                "error": None, "provenance": None}
-    return [{**defaults, **row} for row in rows]
+_ROW_DEFAULTS: dict[str, Any] = {"cache_hit": False, "reason": None, "cache_key": None, "started_at": None,
+                                 "duration_s": None, "outputs": None, "error": None, "provenance": None}
+"""Bulk inserts are grouped by key set: every row gets every column (its default if it has none)."""
+
+
+def _new_rows(run_id: str, entries: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [{**_ROW_DEFAULTS, "run_id": run_id, "node_id": nid, **fields} for nid, fields in entries]
 
 
 def add_run_events(

@@ -255,3 +255,30 @@ def test_storing_node_results_never_rereads_the_runs_document(
     assert statements and not [q for q in statements if "runs.document" in q], statements[:3]
     with pytest.raises(NotFound), sessions() as s:
         repo.upsert_node_result(s, run_id="no-such-run", node_id="n", type="t", status="running")
+
+
+def test_node_results_in_batches_insert_new_nodes_and_update_known_ones(
+    sessions: sessionmaker[Session], graph: tuple[Graph, GraphVersion]
+) -> None:
+    """A batch writes every node's latest entry: new nodes get a row, a node that has one keeps
+    what a later entry leaves out, and within a batch the last entry wins."""
+    run_id = _run(sessions, graph, "run-batches")
+    with sessions() as s, s.begin():
+        assert repo.store_node_results(s, run_id=run_id, results=[
+            {"node_id": "a", "type": "t", "status": "running", "cache_key": "k1"},
+            {"node_id": "b", "type": "t", "status": "succeeded", "outputs": {"text": "b"}},
+            {"node_id": "a", "type": "t", "status": "succeeded", "outputs": {"text": "a"}},
+        ]) == 2
+    with sessions() as s, s.begin():
+        assert repo.store_node_results(s, run_id=run_id, results=[
+            {"node_id": "b", "status": "failed", "error": {"code": "node_error", "message": "no"}},
+            {"node_id": "c", "type": "t", "status": "cancelled"},
+        ]) == 2
+    with sessions() as s:
+        rows = {n.node_id: n for n in repo.get_run(s, run_id=run_id).node_results}
+        assert {k: (n.status, n.outputs, n.cache_key) for k, n in rows.items()} == {
+            "a": ("succeeded", {"text": "a"}, "k1"),
+            "b": ("failed", {"text": "b"}, None),
+            "c": ("cancelled", None, None),
+        }
+        assert rows["b"].error == {"code": "node_error", "message": "no"}
