@@ -41,6 +41,18 @@ def test_watching_a_finished_run_replays_its_record(server, api):
     assert types.count("node_finished") == 2
 
 
+def test_a_finished_runs_events_are_listed_as_the_websocket_replays_them(server, api):
+    run_id = api.post("/api/runs", json={"document": graph()}).json()["id"]
+    wait_run(api, run_id)
+    listed = api.get(f"/api/runs/{run_id}/events")
+    assert listed.status_code == 200
+    present = lambda e: {k: v for k, v in e.items() if v is not None}  # noqa: E731  (the schema lists node_id: null)
+    assert [present(e) for e in listed.json()] == events(server.ws_url, run_id)
+    assert [e["seq"] for e in listed.json()] == sorted(e["seq"] for e in listed.json())
+    missing = api.get("/api/runs/no-such-run/events")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+
+
 def test_watching_an_unknown_run_says_so(server):
     got = events(server.ws_url, "no-such-run")
     assert got == [{"error": {"code": "not_found", "message": "no run with id 'no-such-run'", "details": None}}, {"closed": 4404}]

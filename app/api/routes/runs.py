@@ -72,10 +72,9 @@ def read_run(run_id: str, session: SessionDep, owner: OwnerDep) -> RunDetail:
 def list_run_events(run_id: str, session: SessionDep, runs: RunsDep, owner: OwnerDep) -> list[dict[str, Any]]:
     """The run's events so far, in order: what the websocket at this address replays before
     it follows live (for clients that poll)."""
-    repo.get_run(session, run_id=run_id, owner_id=owner)
-    session.rollback()
+    run = repo.get_run(session, run_id=run_id, owner_id=owner)
     live = runs.live(run_id)
-    return live.snapshot() if live is not None else _stored_events(runs, run_id)
+    return live.snapshot() if live is not None else _record(session, run)
 
 
 @router.post("/{run_id}/cancel", response_model=RunPublic)
@@ -156,12 +155,16 @@ def _owned_run(runs: Any, run_id: str, owner: str | None) -> None:
 
 def _stored_events(runs: Any, run_id: str) -> list[dict[str, Any]]:
     with runs.sessions() as session:
-        run = repo.get_run(session, run_id=run_id)
-        events = [e.to_json() for e in repo.list_run_events(session, run_id=run_id)]
-        if not any(e["type"] == EventType.RUN_FINISHED for e in events):  # interrupted by a crash
-            events.append({"type": EventType.RUN_FINISHED, "run_id": run_id, "seq": len(events) + 1,
-                           "data": {"status": run.status}})
-        return events
+        return _record(session, repo.get_run(session, run_id=run_id))
+
+
+def _record(session: Any, run: Any) -> list[dict[str, Any]]:
+    """A run's stored events, ending with ``run_finished`` (made up for a run a crash cut off)."""
+    events = [e.to_json() for e in repo.list_run_events(session, run_id=run.id)]
+    if not any(e["type"] == EventType.RUN_FINISHED for e in events):
+        events.append({"type": EventType.RUN_FINISHED, "run_id": run.id, "seq": len(events) + 1,
+                       "data": {"status": run.status}})
+    return events
 
 
 @graph_router.post("/{graph_id}/run", response_model=GraphRunResult,
