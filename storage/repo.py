@@ -19,14 +19,13 @@ from storage.graphs import (
     undelete_graph,
     update_graph_meta,
 )
+from storage.run_events import add_run_events, list_run_events
 from storage.runs import (
     INTERRUPTED_ERROR,
-    add_run_events,
     create_run,
     finish_run,
     get_artifact,
     get_run,
-    list_run_events,
     list_runs,
     mark_interrupted,
     mark_run_started,

@@ -17,8 +17,6 @@ that reads the run when told it finished reads it finished.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import logging
 import platform
@@ -27,126 +25,25 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.engine.context import CancelToken
 from app.engine.events import Event
 from app.engine.executor import Executor, NodeRecord, apply_inputs
 from app.engine.validate import CheckedGraph
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 from app.services.errors import TooManyQueued
+from app.services.live_run import DONE, LiveRun
 from app.services.outputs import preview, summarize
 from storage import repo
 from storage.artifacts import ArtifactStore
 
 log = logging.getLogger("genaisys.runs")
 
-_DONE = None  # what a watcher's queue receives after the last event
 FLUSH_INTERVAL_S = 0.25
 """Longest a settled node's result waits before it is written (while its run goes on)."""
-
-
-@dataclass
-class LiveRun:
-    """A run this process is executing or about to: its events so far and its watchers."""
-
-    id: str
-    graph_id: str | None
-    checked: CheckedGraph
-    inputs: dict[str, Any]
-    owner_id: str | None = None
-    """Whose run it is (a demo's run: its graph's owner); its nodes see it, its store is theirs."""
-    cancel: CancelToken = field(default_factory=CancelToken)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    unsaved: list[dict[str, Any]] = field(default_factory=list)
-    watchers: list[_Watcher] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    """Settled node results not written yet."""
-    flushed_at: float = field(default_factory=time.monotonic)
-    ending: dict[str, Any] | None = None
-    """``run_finished``, held back from watchers until the run's row says so."""
-    finished: bool = False
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def publish(self, event: dict[str, Any] | None, *, saved: bool = False) -> None:
-        with self.lock:
-            if event is None:
-                self.finished = True
-            else:
-                self.events.append(event)
-                if event["type"] != EventType.NODE_PROGRESS and not saved:
-                    self.unsaved.append(event)
-            for watcher in self.watchers:
-                watcher.push(event)
-
-    def hold_ending(self, event: dict[str, Any]) -> None:
-        """Keep ``run_finished`` for the last transaction, unseen until it is committed."""
-        with self.lock:
-            self.ending = event
-            self.unsaved.append(event)
-
-    def take_rows(self) -> list[dict[str, Any]]:
-        with self.lock:
-            out, self.rows = self.rows, []
-            self.flushed_at = time.monotonic()
-        return out
-
-    def watch(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[Any]:
-        """A queue that first holds every event so far, then receives the live ones."""
-        q: asyncio.Queue[Any] = asyncio.Queue()
-        with self.lock:
-            for event in self.events:
-                q.put_nowait(event)
-            if self.finished:
-                q.put_nowait(_DONE)
-            else:
-                self.watchers.append(_Watcher(loop, q))
-        return q
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        """Every event so far (``run_finished`` once its row is committed)."""
-        with self.lock:
-            return list(self.events)
-
-    def unwatch(self, q: asyncio.Queue[Any]) -> None:
-        with self.lock:
-            self.watchers = [w for w in self.watchers if w.q is not q]
-
-    def take_unsaved(self) -> list[dict[str, Any]]:
-        with self.lock:
-            out, self.unsaved = self.unsaved, []
-        return out
-
-
-class _Watcher:
-    """One watcher's queue, fed from the worker thread: events wait in ``pending`` and one
-    wake-up of the watcher's loop moves all that arrived meanwhile (a wake-up per event made
-    the worker and the loop trade the interpreter lock thousands of times a run)."""
-
-    __slots__ = ("loop", "q", "pending", "lock")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, q: asyncio.Queue[Any]) -> None:
-        self.loop, self.q = loop, q
-        self.pending: list[Any] = []
-        self.lock = threading.Lock()
-
-    def push(self, item: Any) -> None:
-        with self.lock:
-            self.pending.append(item)
-            if len(self.pending) > 1:
-                return  # a wake-up is on its way and will take this one too
-        with contextlib.suppress(RuntimeError):  # the watcher's loop is closed: it is gone
-            self.loop.call_soon_threadsafe(self._deliver)
-
-    def _deliver(self) -> None:
-        with self.lock:
-            items, self.pending = self.pending, []
-        for item in items:
-            self.q.put_nowait(item)
 
 
 class FairQueue:
@@ -323,7 +220,7 @@ class RunManager:
             log.exception("run %s crashed", run_id)
             self._finish(live, RunStatus.FAILED, {"code": FailureCode.INTERNAL_ERROR, "message": "the run stopped on an internal error; it is logged"}, {}, {})
         finally:
-            live.publish(_DONE)
+            live.publish(DONE)
             # everything is committed by now: a later watcher reads the stored record, and the
             # run's objects leave the heap (kept a minute, they made each collection walk them)
             self._live.pop(run_id, None)

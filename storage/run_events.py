@@ -1,0 +1,104 @@
+"""Repository functions for a run's events, stored a page (one row) per written batch.
+
+The caller owns the transaction, as for every repository function.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from storage.models import RunEvent, RunEventPage
+from storage.runs import _require_run, _table
+from storage.sqltypes import as_datetime
+
+_EVENT_FIELDS = frozenset({"type", "run_id", "seq", "ts", "node_id", "data"})
+
+
+def add_run_events(
+    session: Session, *, run_id: str, events: Sequence[Mapping[str, Any]]
+) -> int:
+    """Store events in the executor's shape (``type``, ``seq``, ``ts``, ``node_id``, ``data``),
+    as one page (one row).
+
+    ``seq`` is kept when given (the executor numbers events), else the next free numbers
+    are taken; a number the run already has is refused (``ValueError``). ``ts`` may be a Unix
+    time, an ISO string or a datetime (default: now). Keys beyond those fields are kept in
+    ``data``, so nothing an event carried is dropped.
+    """
+    _require_run(session, run_id)
+    for event in events:
+        if event.get("run_id") not in (None, run_id):
+            raise ValueError(f"event of run {event['run_id']!r} given for run {run_id!r}")
+        if not event.get("type"):
+            raise ValueError(f"event without a type: {dict(event)!r}")
+    if not events:
+        return 0
+    page = _page(session, run_id, events)
+    seqs = [e["seq"] for e in page]
+    first, last = min(seqs), max(seqs)
+    if len(set(seqs)) < len(seqs) or session.scalar(
+        select(RunEventPage.id).where(RunEventPage.run_id == run_id, RunEventPage.first_seq <= last,
+                                      RunEventPage.last_seq >= first).limit(1)
+    ) is not None:
+        raise ValueError(f"run {run_id!r} already has an event numbered in {seqs}; seq must be unique")
+    page.sort(key=lambda e: e["seq"])
+    session.execute(insert(_table(RunEventPage)), [{"run_id": run_id, "first_seq": first, "last_seq": last, "events": page}])
+    return len(page)
+
+
+def list_run_events(
+    session: Session, *, run_id: str, after_seq: int = 0, limit: int | None = None
+) -> list[RunEvent]:
+    """Events of a run with ``seq > after_seq``, in order: a late watcher's catch-up."""
+    _require_run(session, run_id)
+    pages = session.execute(
+        select(RunEventPage.events)
+        .where(RunEventPage.run_id == run_id, RunEventPage.last_seq > after_seq)
+        .order_by(RunEventPage.first_seq)
+    ).scalars()
+    out: list[RunEvent] = []
+    for page in pages:
+        for e in page or ():
+            if e["seq"] > after_seq:
+                out.append(RunEvent(run_id=run_id, seq=e["seq"], type=e["type"], ts=as_datetime(e["ts"]),
+                                    node_id=e.get("node_id"), data=e.get("data") or {}))
+        if limit is not None and len(out) >= limit:
+            break
+    out.sort(key=lambda e: e.seq)  # pages may interleave when numbers were given out of order
+    return out if limit is None else out[:limit]
+
+
+def _page(session: Session, run_id: str, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The events in their stored shape: numbered, ``ts`` a Unix time, stray keys in ``data``."""
+    next_seq: int | None = None
+    page = []
+    for event in events:
+        seq = event.get("seq")
+        if seq is None:
+            if next_seq is None:
+                last = session.scalar(select(func.max(RunEventPage.last_seq)).where(RunEventPage.run_id == run_id))
+                next_seq = (last or 0) + 1
+            seq = next_seq
+        next_seq = max(next_seq or 0, int(seq) + 1)
+        data = event.get("data")
+        extra = [k for k in event if k not in _EVENT_FIELDS]
+        if extra:
+            data = {**(data or {}), **{k: event[k] for k in extra}}
+        ts = event.get("ts")
+        stored: dict[str, Any] = {"type": str(event["type"]), "seq": int(seq),
+                                  "ts": time.time() if ts is None else _unix(ts)}
+        if event.get("node_id") is not None:
+            stored["node_id"] = event["node_id"]
+        if data:
+            stored["data"] = dict(data)
+        page.append(stored)
+    return page
+
+
+def _unix(ts: Any) -> float:
+    return float(ts) if isinstance(ts, int | float) and not isinstance(ts, bool) else as_datetime(ts).timestamp()
