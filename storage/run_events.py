@@ -9,9 +9,10 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage.bulk import insert_rows
 from storage.models import RunEvent, RunEventPage
 from storage.runs import _require_run, _table
 from storage.sqltypes import as_datetime
@@ -31,11 +32,6 @@ def add_run_events(
     ``data``, so nothing an event carried is dropped.
     """
     _require_run(session, run_id)
-    for event in events:
-        if event.get("run_id") not in (None, run_id):
-            raise ValueError(f"event of run {event['run_id']!r} given for run {run_id!r}")
-        if not event.get("type"):
-            raise ValueError(f"event without a type: {dict(event)!r}")
     if not events:
         return 0
     page = _page(session, run_id, events)
@@ -46,8 +42,9 @@ def add_run_events(
                                       RunEventPage.last_seq >= first).limit(1)
     ) is not None:
         raise ValueError(f"run {run_id!r} already has an event numbered in {seqs}; seq must be unique")
-    page.sort(key=lambda e: e["seq"])
-    session.execute(insert(_table(RunEventPage)), [{"run_id": run_id, "first_seq": first, "last_seq": last, "events": page}])
+    if any(a > b for a, b in zip(seqs, seqs[1:], strict=False)):
+        page.sort(key=lambda e: e["seq"])
+    insert_rows(session, _table(RunEventPage), [{"run_id": run_id, "first_seq": first, "last_seq": last, "events": page}])
     return len(page)
 
 
@@ -74,11 +71,21 @@ def list_run_events(
 
 
 def _page(session: Session, run_id: str, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """The events in their stored shape: numbered, ``ts`` a Unix time, stray keys in ``data``."""
+    """The events in their stored shape: numbered, ``ts`` a Unix time, stray keys in ``data``;
+    ``ValueError`` for an event of another run or without a type."""
     next_seq: int | None = None
     page = []
     for event in events:
-        seq = event.get("seq")
+        if event.get("run_id") not in (None, run_id):
+            raise ValueError(f"event of run {event['run_id']!r} given for run {run_id!r}")
+        if not event.get("type"):
+            raise ValueError(f"event without a type: {dict(event)!r}")
+        seq, ts = event.get("seq"), event.get("ts")
+        if type(seq) is int and type(ts) is float and event.keys() <= _EVENT_FIELDS:
+            # the executor's own shape (``Event.to_json``): stored as it is, less the run id
+            page.append({k: v for k, v in event.items() if k != "run_id" and v is not None and (k != "data" or v)})
+            next_seq = max(next_seq or 0, seq + 1)
+            continue
         if seq is None:
             if next_seq is None:
                 last = session.scalar(select(func.max(RunEventPage.last_seq)).where(RunEventPage.run_id == run_id))
@@ -89,7 +96,6 @@ def _page(session: Session, run_id: str, events: Sequence[Mapping[str, Any]]) ->
         extra = [k for k in event if k not in _EVENT_FIELDS]
         if extra:
             data = {**(data or {}), **{k: event[k] for k in extra}}
-        ts = event.get("ts")
         stored: dict[str, Any] = {"type": str(event["type"]), "seq": int(seq),
                                   "ts": time.time() if ts is None else _unix(ts)}
         if event.get("node_id") is not None:

@@ -13,13 +13,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, insert, select, update
+from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.engine.vocabulary import TERMINAL_RUN_STATUSES, FailureCode, NodeStatus, RunStatus
 from storage.artifacts import ArtifactRef, check_sha256
+from storage.bulk import insert_rows
 from storage.errors import InvalidRunState, NotFound
 from storage.models import Artifact, Graph, GraphVersion, NodeResult, Run, RunEventPage
 from storage.sqltypes import new_id, utcnow
@@ -130,17 +131,20 @@ def list_runs(
     return list(runs), count
 
 
-def mark_run_started(session: Session, *, run_id: str, started_at: datetime | None = None) -> Run:
-    """Move a queued run to running; ``InvalidRunState`` if it already ended (e.g. cancelled)."""
-    run = _get_run_row(session, run_id)
-    if run.status != RunStatus.QUEUED.value:
-        if run.status == RunStatus.RUNNING.value:
-            return run
-        raise InvalidRunState(run_id, run.status, RunStatus.RUNNING.value)
-    run.status = RunStatus.RUNNING.value
-    run.started_at = started_at or utcnow()
-    session.flush()
-    return run
+def mark_run_started(session: Session, *, run_id: str, started_at: datetime | None = None) -> None:
+    """Move a queued run to running (a run already running stays so); ``InvalidRunState`` if
+    it already ended (e.g. cancelled). One compare-and-set update: loading the row first cost
+    a 1-node run more than its node."""
+    changed = session.execute(
+        update(Run).where(Run.id == run_id, Run.status == RunStatus.QUEUED.value)
+        .values(status=RunStatus.RUNNING.value, started_at=started_at or utcnow())
+    )
+    if int(changed.rowcount) == 1:  # type: ignore[attr-defined]
+        session.info.setdefault(_KNOWN_RUNS, set()).add(run_id)
+        return
+    status = _status_of(session, run_id)
+    if status != RunStatus.RUNNING.value:
+        raise InvalidRunState(run_id, status, RunStatus.RUNNING.value)
 
 
 def finish_run(
@@ -152,22 +156,31 @@ def finish_run(
     outputs: dict[str, Any] | None = None,
     provenance: dict[str, Any] | None = None,
     finished_at: datetime | None = None,
-) -> Run:
-    """Record how a run ended. A run ends once: ending it again raises ``InvalidRunState``."""
+) -> None:
+    """Record how a run ended. A run ends once: ending it again raises ``InvalidRunState``
+    (one compare-and-set update, so two enders cannot both succeed)."""
     wanted = RunStatus(status)
     if wanted not in TERMINAL_RUN_STATUSES:
         raise ValueError(f"{wanted.value!r} is not a final run status")
-    run = _get_run_row(session, run_id)
-    if run.status in TERMINAL_RUN_STATUSES:
-        raise InvalidRunState(run_id, run.status, wanted.value)
-    run.status = wanted.value
-    run.finished_at = finished_at or utcnow()
-    run.error = error
-    run.outputs = outputs
+    values: dict[str, Any] = {"status": wanted.value, "finished_at": finished_at or utcnow(), "error": error,
+                              "outputs": outputs}
     if provenance is not None:
-        run.provenance = provenance
-    session.flush()
-    return run
+        values["provenance"] = provenance
+    changed = session.execute(
+        update(Run).where(Run.id == run_id, Run.status.not_in([s.value for s in TERMINAL_RUN_STATUSES]))
+        .values(**values)
+    )
+    if int(changed.rowcount) == 1:  # type: ignore[attr-defined]
+        session.info.setdefault(_KNOWN_RUNS, set()).add(run_id)
+        return
+    raise InvalidRunState(run_id, _status_of(session, run_id), wanted.value)
+
+
+def _status_of(session: Session, run_id: str) -> str:
+    status = session.scalar(select(Run.status).where(Run.id == run_id))
+    if status is None:
+        raise NotFound("run", run_id)
+    return status
 
 
 def upsert_node_result(
@@ -240,7 +253,7 @@ def store_node_results(session: Session, *, run_id: str, results: Sequence[Mappi
     session.flush()  # the caller's pending objects go first, outside the savepoint below
     try:  # the common case, a batch of nodes that have no row yet: one insert, no lookup
         with session.begin_nested():
-            session.execute(insert(_table(NodeResult)), _new_rows(run_id, latest.items()))
+            insert_rows(session, _table(NodeResult), _new_rows(run_id, latest.items()))
         return len(latest)
     except IntegrityError:  # some have a row (or a partial entry has no row): look them up
         pass
@@ -253,8 +266,8 @@ def store_node_results(session: Session, *, run_id: str, results: Sequence[Mappi
         ).tuples().all())
     new = [(nid, fields) for nid, fields in latest.items() if nid not in existing]
     changed = [{"id": existing[nid], **fields} for nid, fields in latest.items() if nid in existing and fields]
-    if new:  # Core's executemany: the ORM's bulk path costs more than the insert itself
-        session.execute(insert(_table(NodeResult)), _new_rows(run_id, new))
+    if new:  # one executemany: the ORM's bulk path costs more than the insert itself
+        insert_rows(session, _table(NodeResult), _new_rows(run_id, new))
     if changed:
         session.execute(update(NodeResult), changed)
     session.flush()
@@ -352,11 +365,3 @@ def _require_run(session: Session, run_id: str) -> None:
     if session.scalar(select(Run.id).where(Run.id == run_id)) is None:
         raise NotFound("run", run_id)
     known.add(run_id)
-
-
-def _get_run_row(session: Session, run_id: str) -> Run:
-    run = session.get(Run, run_id, populate_existing=True)
-    if run is None:
-        raise NotFound("run", run_id)
-    session.info.setdefault(_KNOWN_RUNS, set()).add(run_id)
-    return run
