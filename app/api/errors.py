@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import anyio
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -150,7 +151,16 @@ def strictness_refusal(body: bytes) -> dict[str, Any] | None:
     a key, or nesting past ``BODY_MAX_DEPTH``; None for a strict body, or one that is not JSON
     at all (the route answers that itself). Python's ``json`` reads every one of these, but
     what holds them cannot be written back as JSON, so refusing them here, for every route,
-    keeps them out of the database and out of every response."""
+    keeps them out of the database and out of every response.
+
+    orjson refuses all three kinds of flaw but depth, and reads a body about three times as
+    fast as ``json``: a body it reads that is not nested too deeply is strict, with no walk
+    over its texts and numbers; one it refuses is read again by ``json`` for the report."""
+    try:
+        if not _nested_deeper(orjson.loads(body), BODY_MAX_DEPTH):
+            return None
+    except orjson.JSONDecodeError:
+        pass
     try:
         value = json.loads(body)
     except RecursionError:
@@ -163,6 +173,23 @@ def strictness_refusal(body: bytes) -> dict[str, Any] | None:
         return None
     problems = [{"code": f.code, "path": f.path, "message": f.message} for f in flaws]
     return error_body("invalid_json", f"the body is not strict JSON: {flaws[0].message}", {"problems": problems})
+
+
+def _nested_deeper(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests containers more than ``limit`` levels deep (level by level,
+    so no recursion)."""
+    level, depth = [value], 1
+    while level:
+        if depth > limit:
+            return True
+        below = []
+        for item in level:
+            if isinstance(item, dict):
+                below += [c for c in item.values() if isinstance(c, dict | list)]
+            elif isinstance(item, list):
+                below += [c for c in item if isinstance(c, dict | list)]
+        level, depth = below, depth + 1
+    return False
 
 
 async def send_json(send: Send, status: int, payload: dict[str, Any],
