@@ -24,7 +24,7 @@ from typing import Any
 from nodes.api import Node
 from nodes.types import type_catalog
 
-KINDS = ("io", "utility", "encoders", "models", "stores")
+KINDS = ("io", "utility", "encoders", "models", "stores", "graph")
 
 
 @dataclass

@@ -5,6 +5,7 @@ dependency on its thread pool, a thread hop each, five of them on every run requ
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -12,7 +13,10 @@ from fastapi import Depends
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection as Request
 
+from app.api.auth import SHARE_HEADER
 from app.api.errors import ApiError
+from app.engine.subgraphs import Resolver
+from app.services.graphs import saved_graphs, share_owner
 from app.services.run_queue import RunManager
 from app.settings import Settings
 from nodes.registry import Registry
@@ -52,6 +56,18 @@ async def get_runs(request: Request) -> RunManager:
     return request.app.state.runs
 
 
+async def get_subgraphs(request: Request) -> Resolver:
+    """Looks up the saved graphs a document's subgraph nodes run: the caller's own (any, on
+    a server without ``--auth``), each in a short session of its own. A share page's viewer
+    (``--auth``, no user, a share token) sees what the shared graph's owner would."""
+    sessions = request.app.state.sessions
+    if request.app.state.settings.auth and getattr(request.state, "user", None) is None:
+        token = request.headers.get(SHARE_HEADER.decode())
+        owner = await asyncio.to_thread(share_owner, sessions, token) if token else None
+        return saved_graphs(sessions, owner) if owner is not None else (lambda graph_id, version: None)
+    return saved_graphs(sessions, owner_of(request))
+
+
 async def get_artifacts(request: Request) -> ArtifactStore:
     return request.app.state.artifacts
 
@@ -62,3 +78,4 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
 RunsDep = Annotated[RunManager, Depends(get_runs)]
 ArtifactsDep = Annotated[ArtifactStore, Depends(get_artifacts)]
 OwnerDep = Annotated[str | None, Depends(get_owner)]
+SubgraphsDep = Annotated[Resolver, Depends(get_subgraphs)]

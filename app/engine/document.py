@@ -172,6 +172,9 @@ class GraphDocument(_Strict):
     edges: list[EdgeSpec] = Field(default_factory=list)
     meta: dict[str, Any] = Field(default_factory=dict)
     """Free-form data of the canvas (viewport, groups); not read by the engine."""
+    graphs: list[dict[str, Any]] = Field(default_factory=list)
+    """A file's bundle: the saved graphs its subgraph nodes run, each
+    ``{"id", "version", "name", "document"}`` (export writes it, import and the CLI read it)."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 

@@ -27,6 +27,10 @@ CODES = {
     "cycle": "the edges go round in a loop",
     "unknown_input": "a run input names a node that is not one of the graph's inputs",
     "bad_input": "a run input value is not accepted by its input node",
+    "missing_subgraph": "a subgraph node names a saved graph or version that is not there (or not yours)",
+    "subgraph_invalid": "the saved graph a subgraph node runs has problems of its own",
+    "subgraph_cycle": "a graph contains itself, directly or through other graphs",
+    "subgraph_too_deep": "subgraphs are nested deeper than a graph may nest them",
 }
 
 
@@ -40,11 +44,16 @@ class Problem:
     edge_id: str | None = None
     path: str | None = None
     nodes: tuple[str, ...] | None = None
+    inner: tuple[dict[str, Any], ...] | None = None
+    """For ``subgraph_invalid``: the inner graph's own problems, their node ids as paths
+    (``answer/llm``)."""
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         if self.nodes is not None:
             data["nodes"] = list(self.nodes)
+        if self.inner is not None:
+            data["inner"] = list(self.inner)
         return {k: v for k, v in data.items() if v is not None}
 
     def where(self) -> str:

@@ -9,12 +9,12 @@ class, coerced params, ports, resolved types, the edges into each input — is k
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
 import networkx as nx
 from pydantic import BaseModel, ValidationError
 
+from app.engine.checked import CheckedGraph, CheckedNode
 from app.engine.document import (
     MAX_EDGES,
     MAX_NODES,
@@ -28,66 +28,38 @@ from app.engine.document import (
     json_path,
 )
 from app.engine.problems import Problem
-from nodes.api import Node, Ports
+from app.engine.subgraphs import SUBGRAPH, Expansion, Resolver, bundled, check_subgraph
+from nodes.api import Node
 from nodes.registry import Registry
 from nodes.types import ANY, Bindings, Type, Var, Verdict, connect, substitute
 
 
-@dataclass
-class CheckedNode:
-    id: str
-    cls: type[Node]
-    params: dict[str, Any]
-    ports: Ports
-    input_types: dict[str, Type] = field(default_factory=dict)
-    output_types: dict[str, Type] = field(default_factory=dict)
-    incoming: dict[str, tuple[str, str]] = field(default_factory=dict)
-    """input port -> (source node id, source port)."""
-    lifted: set[str] = field(default_factory=set)
-    """inputs of a list type fed a single value: the executor wraps it in a list."""
-
-
-@dataclass
-class CheckedGraph:
-    name: str
-    nodes: dict[str, CheckedNode]
-    graph: nx.DiGraph
-    problems: list[Problem]
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def report(self) -> dict[str, Any]:
-        """The JSON the API and `genaisys validate --json` return."""
-        return {
-            "valid": self.ok,
-            "problems": [p.to_json() for p in self.problems],
-            "types": {
-                nid: {
-                    "inputs": {k: str(t) for k, t in n.input_types.items()},
-                    "outputs": {k: str(t) for k, t in n.output_types.items()},
-                }
-                for nid, n in self.nodes.items()
-            },
-        }
-
-
-def validate(document: Any, registry: Registry) -> CheckedGraph:
-    """Read and check ``document`` (parsed JSON, or a GraphDocument)."""
+def validate(document: Any, registry: Registry, *, subgraphs: Resolver | None = None, graph_id: str | None = None,
+             _expansion: Expansion | None = None) -> CheckedGraph:
+    """Read and check ``document`` (parsed JSON, or a GraphDocument). ``subgraphs`` looks up
+    the saved graphs its ``graph.subgraph`` nodes run (without one, such a node is a
+    ``missing_subgraph`` problem); ``graph_id``: the saved graph this document is a version
+    of, so that containing itself is caught at the first level."""
     problems: list[Problem] = []
+    if _expansion is None:
+        _expansion = Expansion(subgraphs or bundled(document), ((graph_id, _name_of(document)),) if graph_id else ())
     try:
-        return _validate(document, registry, problems)
+        return _validate(document, registry, problems, _expansion)
     except Exception as exc:  # a bug here must still come out as a report, never a crash
         problems.append(Problem("invalid_document", f"the document could not be checked: {exc}"))
         return CheckedGraph("", {}, nx.DiGraph(), problems)
 
 
-def _validate(document: Any, registry: Registry, problems: list[Problem]) -> CheckedGraph:
+def _name_of(document: Any) -> str:
+    name = document.get("name") if isinstance(document, Mapping) else getattr(document, "name", None)
+    return name if isinstance(name, str) and name else "this graph"
+
+
+def _validate(document: Any, registry: Registry, problems: list[Problem], expansion: Expansion) -> CheckedGraph:
     if _out_of_bounds(document, problems):
         return CheckedGraph("", {}, nx.DiGraph(), problems)
     name, specs, edges = _read(document, problems)
-    nodes = _check_nodes(specs, registry, problems)
+    nodes = _check_nodes(specs, registry, problems, expansion)
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     known_ids = {s.id for s in specs} | _raw_node_ids(document)
@@ -163,7 +135,7 @@ def _read(document: Any, problems: list[Problem]) -> tuple[str, list[NodeSpec], 
         said = "has no 'schema' field" if schema is None else f"has schema {schema!r}"
         problems.append(Problem("unsupported_schema", f"the document {said}; this version reads {SCHEMA!r}", path="schema"))
     for key in document:
-        if key not in {"schema", "name", "description", "nodes", "edges", "meta"}:
+        if key not in {"schema", "name", "description", "nodes", "edges", "meta", "graphs"}:
             problems.append(Problem("invalid_document", f"unknown top-level field {str(key)!r}", path=json_path((key,))))
     for key in ("name", "description"):
         if key in document and not isinstance(document[key], str):
@@ -213,7 +185,8 @@ def _kind(value: Any) -> str:
 # -- nodes -------------------------------------------------------------------------------
 
 
-def _check_nodes(specs: list[NodeSpec], registry: Registry, problems: list[Problem]) -> dict[str, CheckedNode]:
+def _check_nodes(specs: list[NodeSpec], registry: Registry, problems: list[Problem],
+                 expansion: Expansion) -> dict[str, CheckedNode]:
     nodes: dict[str, CheckedNode] = {}
     seen: set[str] = set()
     for spec in specs:
@@ -230,6 +203,12 @@ def _check_nodes(specs: list[NodeSpec], registry: Registry, problems: list[Probl
             )
             continue
         params = _check_params(spec, cls, problems)
+        if spec.type == SUBGRAPH:
+            found = check_subgraph(spec.id, params, expansion, problems,
+                                   lambda doc, inner: validate(doc, registry, _expansion=inner))
+            if found is not None:
+                nodes[spec.id] = CheckedNode(spec.id, cls, params, found[0], subgraph=found[1])
+            continue
         try:
             ports = cls.ports(params)
         except Exception as exc:  # a node's own hook failed: report, fall back to its static ports

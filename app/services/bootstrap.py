@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.services.graphs import import_document
 from app.settings import EXAMPLES, Settings
+from nodes.registry import default_registry
 from storage import repo
 from storage.db import current_revision, make_engine, make_session_factory, upgrade_to_head
 
@@ -39,7 +41,11 @@ def seed_examples(session: Session) -> int:
         except (OSError, json.JSONDecodeError) as exc:
             log.warning("example %s skipped: %s", path.name, exc)
             continue
-        repo.create_graph(session, name=document.get("name") or path.stem, description=document.get("description", ""),
-                          document=document, message=f"example {path.name}")
+        if document.get("graphs"):  # built of subgraphs: the graphs it bundles are saved first
+            import_document(session, default_registry(), document, f"example {path.name}")
+        else:
+            repo.create_graph(session, name=document.get("name") or path.stem,
+                              description=document.get("description", ""), document=document,
+                              message=f"example {path.name}")
         count += 1
     return count

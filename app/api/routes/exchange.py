@@ -10,11 +10,11 @@ from typing import Any
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
-from app.api.deps import OwnerDep, RegistryDep, SessionDep
+from app.api.deps import OwnerDep, RegistryDep, SessionDep, SubgraphsDep
 from app.api.schemas.common import MAX_INT
 from app.api.schemas.graphs import ImportReport, graph_detail
 from app.engine.migrate import stamp_versions
-from app.services.graphs import import_document
+from app.services.graphs import bundle_of, import_document
 from storage import repo
 
 router = APIRouter(prefix="/api/graphs", tags=["graphs"])
@@ -26,12 +26,17 @@ def file_name(name: str) -> str:
 
 
 @router.get("/{graph_id}/export", response_class=Response)
-def export_graph(graph_id: str, session: SessionDep, registry: RegistryDep, owner: OwnerDep,
+def export_graph(graph_id: str, session: SessionDep, registry: RegistryDep, owner: OwnerDep, subgraphs: SubgraphsDep,
                  version: int | None = Query(None, ge=1, le=MAX_INT, description="a version; the latest if unset")) -> Response:
-    """The graph's document as a file to download, each node stamped with its version."""
+    """The graph's document as a file to download, each node stamped with its version, with
+    the saved graphs its subgraph nodes run (nested ones too) bundled in ``graphs``."""
     graph = repo.get_graph(session, graph_id=graph_id, include_deleted=True, owner_id=owner)
     v = repo.get_version(session, graph_id=graph_id, number=version or graph.latest_version)
-    body = json.dumps(stamp_versions(v.document, registry), indent=2, ensure_ascii=False, allow_nan=False)  # strict JSON
+    document = stamp_versions(v.document, registry)
+    bundle = bundle_of(document, subgraphs)
+    if bundle:
+        document["graphs"] = [{**entry, "document": stamp_versions(entry["document"], registry)} for entry in bundle]
+    body = json.dumps(document, indent=2, ensure_ascii=False, allow_nan=False)  # strict JSON
     return Response(body, media_type="application/json",
                     headers={"Content-Disposition": f'attachment; filename="{file_name(_named(v.document, graph.name))}"'})
 

@@ -2,7 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from app.api.deps import OwnerDep, RegistryDep, SessionDep
+from app.api.deps import OwnerDep, RegistryDep, SessionDep, SubgraphsDep
 from app.api.errors import ApiError
 from app.api.schemas.common import MAX_INT
 from app.api.schemas.graphs import (
@@ -34,9 +34,10 @@ def list_graphs(session: SessionDep, owner: OwnerDep, search: str | None = Query
 
 
 @router.post("", response_model=GraphDetail, status_code=201)
-def create_graph(body: GraphCreate, session: SessionDep, registry: RegistryDep, owner: OwnerDep) -> GraphDetail:
+def create_graph(body: GraphCreate, session: SessionDep, registry: RegistryDep, owner: OwnerDep,
+                 subgraphs: SubgraphsDep) -> GraphDetail:
     """Save a new graph as its version 1."""
-    checked = checked_for_save(body.document, registry)
+    checked = checked_for_save(body.document, registry, subgraphs=subgraphs)
     with session.begin():
         graph, version = repo.create_graph(session, name=checked.name or "Untitled graph",
                                            description=str(body.document.get("description", "")),
@@ -45,18 +46,20 @@ def create_graph(body: GraphCreate, session: SessionDep, registry: RegistryDep, 
 
 
 @router.get("/{graph_id}", response_model=GraphDetail)
-def read_graph(graph_id: str, session: SessionDep, registry: RegistryDep, owner: OwnerDep) -> GraphDetail:
+def read_graph(graph_id: str, session: SessionDep, registry: RegistryDep, owner: OwnerDep,
+               subgraphs: SubgraphsDep) -> GraphDetail:
     """A graph with its latest version's document."""
     graph = repo.get_graph(session, graph_id=graph_id, include_deleted=True, owner_id=owner)
     version = repo.get_version(session, graph_id=graph_id, number=graph.latest_version)
-    return graph_detail(graph, version, None, registry)
+    return graph_detail(graph, version, None, registry, subgraphs)
 
 
 @router.put("/{graph_id}", response_model=GraphDetail)
-def update_graph(graph_id: str, body: GraphUpdate, session: SessionDep, registry: RegistryDep, owner: OwnerDep) -> GraphDetail:
+def update_graph(graph_id: str, body: GraphUpdate, session: SessionDep, registry: RegistryDep, owner: OwnerDep,
+                 subgraphs: SubgraphsDep) -> GraphDetail:
     """Save a new version. 409 if another save landed after ``based_on``: nothing is lost,
     the rejected document comes back in the error's details."""
-    checked = checked_for_save(body.document, registry)
+    checked = checked_for_save(body.document, registry, subgraphs=subgraphs, graph_id=graph_id)
     try:
         with session.begin():
             repo.get_graph(session, graph_id=graph_id, owner_id=owner)

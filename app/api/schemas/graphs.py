@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import Field
 
 from app.api.schemas.common import MAX_INT, In, Row
+from app.engine.subgraphs import Resolver
 from app.engine.validate import CheckedGraph, validate
 from nodes.registry import Registry
 
@@ -71,12 +72,13 @@ class ImportReport(Row):
     missing: list[dict[str, Any]]
 
 
-def graph_detail(graph: Any, version: Any, checked: CheckedGraph | None, registry: Registry) -> GraphDetail:
+def graph_detail(graph: Any, version: Any, checked: CheckedGraph | None, registry: Registry,
+                 subgraphs: Resolver | None = None) -> GraphDetail:
     """The response of every route that saves a version. It is serialised once here, inside the
     caller's transaction: FastAPI serialises only after the handler returns, after the commit,
     so a document that could be stored but not serialised used to answer 500 *and* stay saved,
     a graph that never opened again. Now such a failure rolls the save back."""
-    checked = checked or validate(version.document, registry)
+    checked = checked or validate(version.document, registry, subgraphs=subgraphs, graph_id=graph.id)
     detail = GraphDetail(**GraphPublic.model_validate(graph).model_dump(), version=version.number,
                          document=version.document, problems=[p.to_json() for p in checked.problems])
     detail.model_dump_json()

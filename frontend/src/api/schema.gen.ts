@@ -167,7 +167,8 @@ export interface paths {
         };
         /**
          * Export Graph
-         * @description The graph's document as a file to download, each node stamped with its version.
+         * @description The graph's document as a file to download, each node stamped with its version, with
+         *     the saved graphs its subgraph nodes run (nested ones too) bundled in ``graphs``.
          */
         get: operations["export_graph_api_graphs__graph_id__export_get"];
         put?: never;
@@ -507,7 +508,8 @@ export interface paths {
         put?: never;
         /**
          * Validate Graph
-         * @description Check a graph document; always 200, with every problem pinned to its node and port.
+         * @description Check a graph document; always 200, with every problem pinned to its node and port
+         *     (a subgraph's inner problems listed on its node).
          */
         post: operations["validate_graph_api_validate_post"];
         delete?: never;

@@ -1,0 +1,1 @@
+"""Nodes that stand for graphs: a saved graph used as one node."""
