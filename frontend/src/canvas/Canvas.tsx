@@ -17,7 +17,10 @@ import {
   useStoreApi,
 } from "@xyflow/react";
 import { type MouseEvent, useCallback, useEffect, useRef, useState } from "react";
+import { Breadcrumbs } from "../components/Breadcrumbs";
 import type { StudioEdge, StudioNode } from "../graph/document";
+import { SUBGRAPH } from "../graph/grouping";
+import { openSubgraph } from "../graph/subgraphs";
 import { edgeTypes, nodeTypes } from "../nodes/nodeTypes";
 import { useCatalog } from "../stores/catalogStore";
 import { useGraph } from "../stores/graphStore";
@@ -118,6 +121,12 @@ export function Canvas() {
     setQuick({ screen: inCanvas(box, e.clientX, e.clientY), flow: flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
   }, [flow, readOnly]);
 
+  // a subgraph node opens its graph (not from its title, which renames it, nor its widgets)
+  const onNodeDoubleClick = useCallback((e: MouseEvent, node: StudioNode) => {
+    if (node.data.type !== SUBGRAPH || (e.target as Element).closest(".node-title, input, textarea, select, button")) return;
+    void openSubgraph(node.id);
+  }, []);
+
   // a refused drop says why; a wire dropped on the empty canvas asks which node to add there
   const onConnectEnd = useCallback((event: globalThis.MouseEvent | TouchEvent, state: FinalConnectionState) => {
     if (!state.fromHandle) return;
@@ -156,6 +165,7 @@ export function Canvas() {
         connectionLineComponent={ConnectionLine}
         onDragOver={onDragOver}
         onDrop={onDrop}
+        onNodeDoubleClick={onNodeDoubleClick}
         colorMode="dark"
         zoomOnDoubleClick={false}
         deleteKeyCode={readOnly ? null : DELETE_KEYS}
@@ -176,6 +186,7 @@ export function Canvas() {
           </ControlButton>
         </Controls>
       </ReactFlow>
+      <Breadcrumbs />
       {readOnly && <Overview floating />}
       {quick && (
         <QuickAdd at={quick.screen} candidates={quick.candidates} side={quick.wire?.side} onClose={() => setQuick(null)}

@@ -9,6 +9,8 @@ import { useGraph } from "../stores/graphStore";
 import { toast } from "../stores/toastStore";
 
 export const DRAG_TYPE = "application/x-genaisys-node";
+/** With a palette item of the user's graphs: the params of the subgraph node it adds. */
+export const PARAMS_TYPE = "application/x-genaisys-params";
 
 const carriesFiles = (e: DragEvent): boolean => e.dataTransfer.types.includes("Files");
 
@@ -39,7 +41,8 @@ export function useCanvasDrop(readOnly: boolean): { onDragOver: (e: DragEvent) =
     if (type) {
       e.preventDefault();
       const at = flow.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      useGraph.getState().addNode(type, { x: at.x - 20, y: at.y - 16 });
+      const params = e.dataTransfer.getData(PARAMS_TYPE);
+      useGraph.getState().addNode(type, { x: at.x - 20, y: at.y - 16 }, undefined, params ? JSON.parse(params) : undefined);
       return;
     }
     if (!e.dataTransfer.files.length) return;

@@ -2,15 +2,18 @@
  * (or click it to drop it in the middle of the view). The minimap sits at its foot. */
 
 import { useReactFlow } from "@xyflow/react";
-import { type DragEvent, useMemo, useState } from "react";
-import type { CatalogNode } from "../api/types";
-import { DRAG_TYPE } from "../canvas/drop";
+import { type DragEvent, useEffect, useMemo, useState } from "react";
+import { api } from "../api/client";
+import type { CatalogNode, GraphPublic } from "../api/types";
+import { DRAG_TYPE, PARAMS_TYPE } from "../canvas/drop";
 import { Overview } from "../canvas/Overview";
 import { searchCatalog, useCatalog } from "../stores/catalogStore";
+import { SUBGRAPH } from "../graph/grouping";
 import { useGraph } from "../stores/graphStore";
+import { useLibrary } from "../stores/libraryStore";
 
 const CATEGORY_NAMES: Record<string, string> = {
-  io: "Inputs & outputs", encoders: "Encoders", models: "Models", stores: "Stores", utility: "Utility",
+  io: "Inputs & outputs", encoders: "Encoders", models: "Models", stores: "Stores", utility: "Utility", graph: "Subgraphs",
 };
 
 function Item({ node }: { node: CatalogNode }) {
@@ -30,6 +33,48 @@ function Item({ node }: { node: CatalogNode }) {
       <span className={`palette-dot cat-${node.category}`} />
       <span className="palette-title">{node.title}</span>
     </li>
+  );
+}
+
+/** The user's saved graphs, each added as a subgraph node that runs its newest version. */
+function YourGraphs({ query }: { query: string }) {
+  const flow = useReactFlow();
+  const openId = useGraph((s) => s.graphId);
+  const saves = useGraph((s) => s.savedRevision);
+  const changes = useLibrary((s) => s.changes);
+  const [graphs, setGraphs] = useState<GraphPublic[]>([]);
+  useEffect(() => {
+    let live = true;
+    api.listGraphs().then((page) => live && setGraphs(page.data), () => live && setGraphs([]));
+    return () => { live = false; };
+  }, [openId, saves, changes]);
+  const q = query.trim().toLowerCase();
+  const shown = graphs.filter((g) => g.id !== openId && !g.deleted && (!q || g.name.toLowerCase().includes(q)));
+  if (!shown.length) return null;
+  const params = (g: GraphPublic) => ({ graph: g.id, version: g.latest_version });
+  const add = (g: GraphPublic): void => {
+    const box = document.querySelector(".canvas")?.getBoundingClientRect();
+    const at = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
+    useGraph.getState().addNode(SUBGRAPH, at, undefined, params(g));
+  };
+  return (
+    <section className="palette-group" data-category="your-graphs">
+      <h3>Your graphs</h3>
+      <ul>
+        {shown.map((g) => (
+          <li key={g.id} className="palette-item" draggable data-graph={g.id} onClick={() => add(g)}
+            title={`Add “${g.name}” (v${g.latest_version}) as a subgraph node`}
+            onDragStart={(e) => {
+              e.dataTransfer.setData(DRAG_TYPE, SUBGRAPH);
+              e.dataTransfer.setData(PARAMS_TYPE, JSON.stringify(params(g)));
+              e.dataTransfer.effectAllowed = "move";
+            }}>
+            <span className="palette-dot cat-graph" />
+            <span className="palette-title">{g.name}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
   );
 }
 
@@ -53,6 +98,7 @@ export function Palette() {
             </section>
           );
         })}
+        <YourGraphs query={query} />
         {!hits.length && <p className="muted">No node matches “{query}”.</p>}
       </div>
       <p className="palette-hint">Drag onto the canvas · double-click the canvas to search · ? for shortcuts</p>

@@ -8,6 +8,7 @@ import { autoLayout } from "../graph/editing";
 import { newGraph } from "../graph/files";
 import { cancelRun, startRun } from "../graph/runner";
 import { signOut } from "../graph/session";
+import { groupSelection } from "../graph/subgraphs";
 import { isDirty, useGraph } from "../stores/graphStore";
 import { isActive, useRun } from "../stores/runStore";
 import { useUi } from "../stores/uiStore";
@@ -55,6 +56,7 @@ export function Toolbar() {
   const dirty = useGraph(isDirty);
   const version = useGraph((s) => s.version);
   const canUndo = useGraph((s) => s.past.length > 0);
+  const selected = useGraph((s) => !s.readOnly && s.nodes.some((n) => n.selected));
   const canRedo = useGraph((s) => s.future.length > 0);
   const flow = useReactFlow<StudioNode, StudioEdge>();
   const store = useStoreApi();
@@ -76,6 +78,8 @@ export function Toolbar() {
         <button type="button" className="btn icon" disabled={!canUndo} onClick={() => useGraph.getState().undo()} title="Undo (Ctrl+Z)" aria-label="Undo">↶</button>
         <button type="button" className="btn icon" disabled={!canRedo} onClick={() => useGraph.getState().redo()} title="Redo (Ctrl+Shift+Z)" aria-label="Redo">↷</button>
         <button type="button" className="btn" onClick={() => autoLayout(flow, store.getState())} title="Arrange the nodes left to right">Auto-layout</button>
+        <button type="button" className="btn" disabled={!selected} onClick={() => void groupSelection()} data-testid="group"
+          title="Save the selected nodes as a graph of their own, used here as one node (Ctrl+G)">Group into subgraph</button>
         <button type="button" className="btn" onClick={() => fitGraph(flow, store.getState(), 300)}>Fit view</button>
       </div>
       <ValidityDot />

@@ -5,6 +5,7 @@ import { ApiError, api } from "../api/client";
 import type { GraphDetail } from "../api/types";
 import { isDirty, resetGraph, useGraph } from "../stores/graphStore";
 import { useRun } from "../stores/runStore";
+import { forgetNesting } from "../stores/subgraphStore";
 import { toast } from "../stores/toastStore";
 import { confirmDialog, useUi } from "../stores/uiStore";
 
@@ -35,6 +36,7 @@ export function locationGraph(): string | null {
 export async function newGraph(): Promise<void> {
   if (!(await confirmDiscard("Start a new graph"))) return;
   resetGraph();
+  forgetNesting();
   useRun.getState().clear();
   useUi.getState().requestFit(); // an empty graph's fit is home: zoom 1, not the last graph's view
   setLocationGraph(null);
@@ -44,6 +46,7 @@ export async function openGraph(id: string, ask = true): Promise<boolean> {
   if (ask && !(await confirmDiscard("Open another graph"))) return false;
   try {
     show(await api.readGraph(id));
+    forgetNesting(); // a graph opened from the library: the subgraph breadcrumbs start again
     return true;
   } catch (err) {
     toast.error(`Could not open the graph: ${(err as Error).message}`);

@@ -1,5 +1,5 @@
 /** Keyboard: Ctrl+Enter run, Ctrl+S save, Ctrl+Z / Ctrl+Shift+Z (Ctrl+Y) undo/redo,
- * Ctrl+C / Ctrl+V / Ctrl+D copy, paste, duplicate, ? or F1 the list of all of them
+ * Ctrl+C / Ctrl+V / Ctrl+D copy, paste, duplicate, Ctrl+G group into a subgraph, ? or F1 the list of all of them
  * (`SHORTCUTS`, which the help dialog shows). Inside a text field, the field's own undo and
  * clipboard win. Delete and box select (Shift+drag) are React Flow's. A read-only graph (a
  * share link) takes none of the editing ones: Ctrl+S and Ctrl+Enter are swallowed. */
@@ -7,6 +7,7 @@
 import { useEffect } from "react";
 import { copy, duplicate, paste } from "../graph/editing";
 import { startRun } from "../graph/runner";
+import { groupSelection } from "../graph/subgraphs";
 import { useGraph } from "../stores/graphStore";
 import { useUi } from "../stores/uiStore";
 
@@ -34,6 +35,8 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: ["Ctrl+C"], what: "Copy the selected nodes", edit: true },
   { keys: ["Ctrl+V"], what: "Paste", edit: true },
   { keys: ["Ctrl+D"], what: "Duplicate the selected nodes", edit: true },
+  { keys: ["Ctrl+G"], what: "Group the selected nodes into a subgraph (a saved graph used as one node)", edit: true },
+  { keys: ["Double-click a subgraph node"], what: "Open the graph it runs (the breadcrumbs lead back)", edit: false },
   { keys: ["Delete", "Backspace"], what: "Delete the selected nodes and edges", edit: true },
   { keys: ["?", "F1"], what: "This list", edit: false },
   { keys: ["Escape"], what: "Close a dialog or the node search", edit: false },
@@ -73,6 +76,7 @@ export function handleShortcut(e: KeyboardEvent): boolean {
   else if (key === "c") return copy();
   else if (key === "v") paste();
   else if (key === "d") duplicate();
+  else if (key === "g") void groupSelection();
   else return false;
   return true;
 }

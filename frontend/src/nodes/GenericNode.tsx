@@ -5,10 +5,13 @@ import { type NodeProps, useUpdateNodeInternals } from "@xyflow/react";
 import { memo, useEffect, useMemo, useRef, useState } from "react";
 import type { CatalogNode, Problem } from "../api/types";
 import type { NodeData, StudioNode } from "../graph/document";
+import { SUBGRAPH } from "../graph/grouping";
 import { inputPorts, outputPorts } from "../graph/ports";
+import { updateToLatest } from "../graph/subgraphs";
 import { useCatalog } from "../stores/catalogStore";
 import { useGraph } from "../stores/graphStore";
 import { useRun } from "../stores/runStore";
+import { useSubgraphs } from "../stores/subgraphStore";
 import { useValidation } from "../stores/validationStore";
 import { PortRows } from "./Ports";
 import { RunBadge, RunDetails } from "./RunBadge";
@@ -29,6 +32,25 @@ function Title({ id, data, entry }: { id: string; data: NodeData; entry: Catalog
   }
   return <span className="node-title" title={`${entry.description}\n\n${entry.type}${readOnly ? "" : " — double-click to rename"}`}
     onDoubleClick={() => !readOnly && setEditing(true)}>{title}</span>;
+}
+
+/** What a subgraph node runs, and the newer version it may be updated to. */
+function SubgraphLine({ id, params }: { id: string; params: Record<string, unknown> }) {
+  const graphId = String(params.graph ?? "");
+  const version = Number(params.version ?? 1);
+  const info = useSubgraphs((s) => s.saved[graphId]);
+  const readOnly = useGraph((s) => s.readOnly);
+  useEffect(() => { void useSubgraphs.getState().lookUp(graphId); }, [graphId]);
+  if (!graphId) return <div className="subgraph-line muted">choose a graph to run</div>;
+  return (
+    <div className="subgraph-line" data-testid="subgraph-line">
+      <span title="double-click the node to open this graph">runs {info ? `“${info.name}”` : "a saved graph"} v{version}</span>
+      {info && info.latest > version && !readOnly && (
+        <button type="button" className="btn small nodrag" onClick={() => updateToLatest(id, info.latest)}
+          title={`Run version ${info.latest} of this graph instead of version ${version}`}>update to v{info.latest}</button>
+      )}
+    </div>
+  );
 }
 
 function KnownNode({ id, data, selected, entry }: { id: string; data: NodeData; selected: boolean; entry: CatalogNode }) {
@@ -65,6 +87,7 @@ function KnownNode({ id, data, selected, entry }: { id: string; data: NodeData; 
         <RunBadge run={run} />
         {problems.length > 0 && <span className="problem-badge" title={problems.map((p) => p.message).join("\n")}>⚠ {problems.length}</span>}
       </div>
+      {entry.type === SUBGRAPH && <SubgraphLine id={id} params={data.params} />}
       {nodeProblems.map((p, i) => <div key={i} className="node-problem">{p.message}</div>)}
       <PortRows nodeId={id} inputs={inputs} outputs={outputs} params={data.params} wired={wired} problems={problems} />
       <RunDetails nodeId={id} run={run} full={entry.role === "output"} labels={labels} />

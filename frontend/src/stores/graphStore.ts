@@ -71,13 +71,16 @@ export interface GraphState {
   onEdgesChange: (changes: EdgeChange<StudioEdge>[]) => void;
   /** Add a node; with `wire`, also the edge between it and the handle a wire was dragged
    * from (`port`: the new node's end of it): one undo step for both. */
-  addNode: (type: string, position: { x: number; y: number }, wire?: NewWire) => string;
+  addNode: (type: string, position: { x: number; y: number }, wire?: NewWire, params?: Record<string, unknown>) => string;
   connect: (c: Connection) => void;
   setParam: (id: string, name: string, value: unknown) => void;
   setTitle: (id: string, title: string) => void;
   setName: (name: string) => void;
   setPositions: (positions: Record<string, { x: number; y: number }>) => void;
   removeNodes: (ids: string[]) => void;
+  /** Replace the nodes `ids` (and every edge touching them) by `node`, wired by `edges`, whose
+   * end named `node.id` is the new node (it gets a fresh id, returned): one undo step. */
+  replaceWithNode: (ids: string[], node: DocNode, edges: DocEdge[]) => string;
   /** Remove edges as part of the edit that broke them (no undo step of their own): undoing
    * that edit brings them back with it. */
   dropEdges: (ids: string[]) => void;
@@ -198,11 +201,11 @@ export const useGraph = create<GraphState>()((set, get) => {
       else set({ edges });
     },
 
-    addNode: (type, position, wire) => {
+    addNode: (type, position, wire, params) => {
       const s = get();
       const id = newNodeId(type, new Set(s.nodes.map((n) => n.id)));
       s.checkpoint();
-      const node = toFlowNode({ id, type, params: {}, position });
+      const node = toFlowNode({ id, type, params: params ?? {}, position });
       const nodes = [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), { ...node, selected: true }];
       if (!wire || !s.nodes.some((n) => n.id === wire.nodeId)) {
         commit({ nodes });
@@ -251,6 +254,23 @@ export const useGraph = create<GraphState>()((set, get) => {
       const gone = new Set(ids);
       s.checkpoint();
       commit({ nodes: s.nodes.filter((n) => !gone.has(n.id)), edges: s.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target)) });
+    },
+    replaceWithNode: (ids, node, edges) => {
+      const s = get();
+      const gone = new Set(ids);
+      s.checkpoint();
+      const kept = s.nodes.filter((n) => !gone.has(n.id));
+      const id = newNodeId(node.type, new Set(kept.map((n) => n.id)));
+      const nodes = [...kept.map((n) => (n.selected ? { ...n, selected: false } : n)), { ...toFlowNode({ ...node, id }), selected: true }];
+      const taken = new Set(s.edges.map((e) => e.id));
+      const added = edges.map((e) => {
+        const edgeId = newEdgeId(taken);
+        taken.add(edgeId);
+        const doc = { ...e, id: edgeId, source: e.source === node.id ? id : e.source, target: e.target === node.id ? id : e.target };
+        return toFlowEdge(doc, edgeTypeName(nodes, doc.source, doc.source_port));
+      });
+      commit({ nodes, edges: [...s.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target)), ...added] });
+      return id;
     },
     dropEdges: (ids) => {
       const gone = new Set(ids);
