@@ -122,6 +122,54 @@ def measure(shape: str, n: int, repeat: int) -> dict[str, Any]:
     }
 
 
+def nested(count: int = 100, size: int = 10) -> tuple[dict[str, Any], dict[str, Any], Any]:
+    """``count`` subgraph nodes in a chain, each running the same saved graph of ``size`` nodes
+    (a number input, ``size - 2`` additions, a JSON output); and the flat chain the executor
+    runs in its place (the same number of nodes, all additions), and the resolver."""
+    from app.engine.subgraphs import SavedGraph
+
+    inner_nodes = [{"id": "x", "type": "io.number_input", "params": {"value": 0}}]
+    inner_nodes += [{"id": f"a{i}", "type": "bench.add"} for i in range(size - 2)]
+    inner_nodes += [{"id": "y", "type": "io.json_output"}]
+    ids = [n["id"] for n in inner_nodes]
+    inner_edges = [{"id": f"e{i}", "source": a, "source_port": "number" if a == "x" else "y", "target": b,
+                    "target_port": "value" if b == "y" else "x"} for i, (a, b) in enumerate(zip(ids, ids[1:], strict=False))]
+    inner = {"schema": "genaisys.graph/1", "name": "ten", "nodes": inner_nodes, "edges": inner_edges}
+    outer_nodes = [{"id": "n0", "type": "bench.seed"}]
+    outer_nodes += [{"id": f"s{i}", "type": "graph.subgraph", "params": {"graph": "ten", "version": 1}} for i in range(count)]
+    outer_edges = [{"id": f"e{i}", "source": "n0" if i == 0 else f"s{i - 1}", "source_port": "y",
+                    "target": f"s{i}", "target_port": "x"} for i in range(count)]
+    outer = {"schema": "genaisys.graph/1", "name": "nested", "nodes": outer_nodes, "edges": outer_edges}
+    saved = SavedGraph("ten", 1, "ten", inner)
+    flat = chain(1 + count * (size - 1))  # the io inputs wired from outside are dropped when expanded
+    return outer, flat, lambda graph_id, version: saved if (graph_id, version) == ("ten", 1) else None
+
+
+def nested_rows(repeat: int) -> list[dict[str, Any]]:
+    """The executor from the document (validate, expand, run), on 100 subgraphs of 10 nodes
+    against a flat chain of as many nodes: what subgraphs cost per node (the inner graph is
+    checked once for its 100 uses, so the nested graph may cost less)."""
+    from nodes.graph.subgraph import Subgraph
+    from nodes.io.json_output import JsonOutput
+    from nodes.io.number_input import NumberInput
+
+    registry = Registry().extend([Seed, Add, NumberInput, JsonOutput, Subgraph])
+    outer, flat, resolve = nested()
+    rows = []
+    for label, document, kwargs in (("flat chain", flat, {}), ("100 subgraphs of 10", outer, {"subgraphs": resolve})):
+        def once(document: dict[str, Any] = document, kwargs: dict[str, Any] = kwargs) -> int:
+            checked = validate(document, registry, **kwargs)
+            assert checked.ok, checked.problems[:3]
+            result = Executor(registry, ResultCache(max_entries=10_000), backend=_NO_BACKEND).run(checked)
+            assert result.status == "succeeded", result.status
+            return sum(1 for r in result.nodes.values() if r.type != "graph.subgraph")  # the nodes that did work
+
+        ran = once()
+        rows.append({"graph": label, "nodes_run": ran, "us_per_node": best(once, repeat) / ran * 1e6})
+    rows.append({"graph": "ratio", "nodes_run": None, "us_per_node": rows[1]["us_per_node"] / rows[0]["us_per_node"]})
+    return rows
+
+
 def concat_chain(n: int, seed: str = "a") -> dict[str, Any]:
     """A chain of the shipped ``utility.concat`` node: what the server runs in the rows below;
     each ``seed`` makes every node's cache key new, so the server's result cache never
@@ -226,6 +274,10 @@ def main() -> None:
     for r in rows:
         print(f"{r['shape']:8} {r['nodes']:>6} {r['plain_us_per_node']:8.2f} {r['execute_us_per_node']:8.2f} "
               f"{r['full_us_per_node']:8.2f} {r['cached_us_per_node']:8.2f} {r['overhead_us_per_node']:9.2f} {r['full_overhead_us_per_node']:9.2f}")
+    subgraphs = nested_rows(args.repeat)
+    print(f"\n{'subgraphs':22} {'nodes run':>9} {'µs per node':>12}   (validate + expand + run, from the document)")
+    for r in subgraphs:
+        print(f"{r['graph']:22} {r['nodes_run'] or '':>9} {r['us_per_node']:12.2f}")
     served = server_rows(args.sizes, max(1, args.repeat // 2))
     print(f"\n{'concat chain':12} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   (µs per node)")
     for r in served:
@@ -237,6 +289,7 @@ def main() -> None:
         "machine": platform.machine(),
         "goal_us_per_node": 20,
         "rows": rows,
+        "subgraphs": subgraphs,
         "server_path": served,
     }, indent=2))
     print(f"\nwrote {args.out}")
