@@ -124,3 +124,24 @@ def test_the_composed_rag_example_is_seeded_with_its_two_subgraphs(api: httpx.Cl
     detail = api.get(f"/api/graphs/{composed['id']}").json()
     assert detail["problems"] == [], detail["problems"]
     assert json.loads((ROOT / "examples" / "rag_composed.json").read_text())["graphs"]  # the file bundles them
+
+
+def test_a_fork_of_a_shared_graph_gets_its_own_copies_of_the_graphs_it_runs(tmp_path: Path) -> None:
+    """With --auth the sharer's subgraphs are not the forker's to see: the fork copies them."""
+    users = {name: add_user(tmp_path / "data", name) for name in ("alice", "bob")}
+    studio = Server(tmp_path / "data", env={"GENAISYS_AUTH": "1"}).start()
+    try:
+        with client(studio, users["alice"]) as alice, client(studio, users["bob"]) as bob:
+            inner = save(alice, shout())
+            whole = save(alice, outer(inner["id"]))
+            link = alice.post(f"/api/graphs/{whole['id']}/shares", json={"mode": "fork"}).json()
+            fork = bob.post(f"/api/shares/{link['token']}/fork", headers={"X-Share-Token": link["token"]})
+            assert fork.status_code == 201, fork.text
+            copy = fork.json()
+            assert copy["problems"] == [] and copy["name"] == "Outer (copy)"
+            node = next(n for n in copy["document"]["nodes"] if n["id"] == "s")
+            assert node["params"]["graph"] != inner["id"]  # bob's own copy of Shout
+            run = wait_run(bob, bob.post("/api/runs", json={"graph_id": copy["id"]}).json()["id"])
+            assert run["outputs"] == {"out": "hello!"}
+    finally:
+        studio.stop()

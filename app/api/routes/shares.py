@@ -25,6 +25,7 @@ from app.api.schemas.shares import (
     share_public,
     share_url,
 )
+from app.services.graphs import bundle_of, import_document, saved_in
 from app.settings import FRONTEND_DIST
 from storage import repo
 from storage.errors import NotFound
@@ -86,10 +87,14 @@ def fork_share(token: str, session: SessionDep, registry: RegistryDep, owner: Ow
         if share.mode != ShareMode.FORK:
             raise ApiError(403, "forbidden", f"this link is a {share.mode} link; only fork links can be copied")
         document = {**version.document, "name": f"{graph.name} (copy)"}
+        message = f"forked from a shared link (version {version.number})"
+        bundle = bundle_of(document, saved_in(session, graph.owner_id)) if owner != graph.owner_id else []
+        if bundle:  # the graphs its subgraph nodes run are the sharer's: the copy gets copies of them
+            imported = import_document(session, registry, {**document, "graphs": bundle}, message, owner_id=owner)
+            return graph_detail(imported.graph, imported.version, imported.checked, registry)
         new, first = repo.create_graph(session, name=document["name"], description=graph.description,
-                                       document=document, message=f"forked from a shared link (version {version.number})",
-                                       owner_id=owner)
-        return graph_detail(new, first, None, registry)
+                                       document=document, message=message, owner_id=owner)
+        return graph_detail(new, first, None, registry, saved_in(session, owner))
 
 
 @pages.get("/s/{token}")
