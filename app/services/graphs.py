@@ -34,12 +34,7 @@ def saved_graphs(sessions: Any, owner_id: str | None) -> Resolver:
     so it never joins a caller's transaction."""
     def resolve(graph_id: str, version: int) -> SavedGraph | None:
         with sessions() as session:
-            try:
-                graph = repo.get_graph(session, graph_id=graph_id, owner_id=owner_id)
-                found = repo.get_version(session, graph_id=graph_id, number=version)
-            except NotFound:
-                return None
-            return SavedGraph(graph.id, found.number, graph.name, found.document)
+            return saved_in(session, owner_id)(graph_id, version)
     return resolve
 
 
