@@ -62,8 +62,7 @@ def _converter(column_type: Any, dialect: Dialect) -> Convert:
             return _json_or_null
         if isinstance(column_type, Boolean):
             return _sqlite_bool
-    processor: Convert = column_type.bind_processor(dialect)
-    return processor
+    return column_type.bind_processor(dialect)
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:

@@ -16,7 +16,6 @@ import traceback
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -27,7 +26,8 @@ from app.engine.cache import ResultCache, Signature, params_hash
 from app.engine.context import CancelToken, RunContext
 from app.engine.events import Emitter, EventSink
 from app.engine.problems import Problem
-from app.engine.subgraphs import SUBGRAPH, flatten, has_subgraphs
+from app.engine.records import GraphInvalid, NodeRecord, RunResult
+from app.engine.subgraphs import SubgraphNodes, flatten, has_subgraphs
 from app.engine.validate import CheckedGraph, CheckedNode, validate
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 from nodes.api import NodeCancelled, NodeError
@@ -36,65 +36,6 @@ from nodes.registry import Registry
 NodeHook = Callable[["NodeRecord"], Any]
 MAX_TEXT_OUTPUT_BYTES = 16 * 1024 * 1024
 """The default bound on one text output (Settings.max_text_output_bytes)."""
-
-
-class GraphInvalid(Exception):
-    """The graph (or the run's inputs) did not pass validation; nothing ran."""
-
-    def __init__(self, problems: list[Problem], checked: CheckedGraph | None = None) -> None:
-        self.problems = problems
-        self.checked = checked
-        super().__init__("; ".join(f"{p.where()}: {p.message}" for p in problems[:5]))
-
-
-@dataclass
-class NodeRecord:
-    node_id: str
-    type: str
-    status: NodeStatus = NodeStatus.PENDING
-    reason: str = ""
-    cache_key: str = ""
-    started_at: float | None = None
-    duration_s: float | None = None
-    outputs: dict[str, Any] = field(default_factory=dict)
-    error: dict[str, str] | None = None
-    provenance: dict[str, Any] = field(default_factory=dict)
-    traceback: str | None = None
-    """For the server log only; never sent to a client."""
-
-    def to_json(self) -> dict[str, Any]:
-        out = {
-            "node_id": self.node_id,
-            "type": self.type,
-            "status": self.status,
-            "reason": self.reason,
-            "cache_key": self.cache_key,
-            "started_at": self.started_at,
-            "duration_s": self.duration_s,
-            "error": self.error,
-        }
-        if self.provenance:
-            out["provenance"] = self.provenance
-        return out
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    status: str
-    nodes: dict[str, NodeRecord]
-    outputs: dict[str, Any]
-    started_at: float
-    duration_s: float
-    generations: list[list[str]]
-
-    @property
-    def ran(self) -> list[str]:
-        return [n for n, r in self.nodes.items() if r.status == NodeStatus.SUCCEEDED]
-
-    @property
-    def cached(self) -> list[str]:
-        return [n for n, r in self.nodes.items() if r.status == NodeStatus.CACHED]
 
 
 class Executor:
@@ -203,16 +144,8 @@ class _Run:
         self.done_q: queue.SimpleQueue[tuple[str, Callable[[], Any]]] = queue.SimpleQueue()
         self.deadlines: dict[str, tuple[float, RunContext]] = {}
         self.timed_out: set[str] = set()
-        # subgraph nodes (path id -> flat members): each settles when its last member does
-        self.groups = checked.groups
-        self.group_of: dict[str, list[str]] = {}
-        for gid, members in self.groups.items():
-            for member in members:
-                self.group_of.setdefault(member, []).append(gid)
-        self.unsettled = {gid: len(members) for gid, members in self.groups.items()}
-        self.group_started: set[str] = set()
-        for gid in self.groups:
-            self.records[gid] = NodeRecord(gid, SUBGRAPH)
+        self.subgraphs = SubgraphNodes(checked.groups, checked.group_outputs, self.records, self.values, emit,
+                                       self._settled, self._fail)
 
     def _until_next_deadline(self) -> float | None:
         if not self.deadlines:
@@ -263,19 +196,16 @@ class _Run:
                 in_flight += 1
             else:
                 self._release(nid, waiting, ready)
-        for gid in self.groups:  # a subgraph with no nodes at all
-            if self.records[gid].status == NodeStatus.PENDING:
-                self._settle_group(gid)
+        self.subgraphs.settle_empty()
         status = self._final_status()
         duration = time.perf_counter() - t0
         outputs = {nid: self.values[nid].get("value") for nid, n in self.checked.nodes.items()
-                   if n.cls.role == "output" and nid in self.values and nid not in self.group_of}
+                   if n.cls.role == "output" and nid in self.values and not self.subgraphs.inside(nid)}
         self.emit(EventType.RUN_FINISHED, status=status, duration_s=duration, outputs=list(outputs))
         return RunResult(self.emit.run_id, status, self.records, outputs, started, duration, generations)
 
     def _release(self, nid: str, waiting: dict[str, int], ready: deque[str]) -> None:
-        if nid in self.group_of:
-            self._member_settled(nid)
+        self.subgraphs.settled(nid)
         for child in self.checked.graph.successors(nid):
             waiting[child] -= 1
             if waiting[child] == 0:
@@ -315,8 +245,7 @@ class _Run:
         record.reason = signature.why_changed(before) if node.cls.cacheable else "always runs"
         record.status, record.started_at = NodeStatus.RUNNING, time.time()
         self.emit(EventType.NODE_STARTED, nid, reason=record.reason)
-        if nid in self.group_of:
-            self._member_started(nid, record.reason)
+        self.subgraphs.started(nid, record.reason)
         ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel, owner_id=self.owner_id,
                          max_text_output_bytes=self.ex.max_text_output_bytes)
         if node.cls.inline:
@@ -387,57 +316,6 @@ class _Run:
             self.ex.cache.put(record.cache_key, out)
             self.ex.cache.remember(self.scope, node.id, signature)
         self.emit(EventType.NODE_FINISHED, node.id, duration_s=seconds, **self._settled(record))
-
-    # -- subgraph nodes: what their members did, on the outer node -----------------------
-
-    def _member_started(self, nid: str, reason: str) -> None:
-        """The subgraph nodes around ``nid`` run (the first member to run says why), and show
-        which inner node is running."""
-        for gid in self.group_of[nid]:
-            inner = nid[len(gid) + 1:]
-            if gid not in self.group_started:
-                self.group_started.add(gid)
-                record = self.records[gid]
-                record.status, record.started_at, record.reason = NodeStatus.RUNNING, time.time(), f"{inner}: {reason}"
-                self.emit(EventType.NODE_STARTED, gid, reason=record.reason)
-            done = len(self.groups[gid]) - self.unsettled[gid]
-            self.emit(EventType.NODE_PROGRESS, gid, fraction=done / len(self.groups[gid]), message=f"running {inner}",
-                      node=nid)
-
-    def _member_settled(self, nid: str) -> None:
-        for gid in self.group_of[nid]:
-            self.unsettled[gid] -= 1
-            if self.unsettled[gid] == 0:
-                self._settle_group(gid)
-
-    def _settle_group(self, gid: str) -> None:
-        """A subgraph node ends as its members did: failed with the first inner cause,
-        cancelled, cached when every member was, else succeeded with its output ports."""
-        record = self.records[gid]
-        members = [self.records[m] for m in self.groups[gid] if m not in self.groups]
-        if record.started_at is not None:
-            record.duration_s = time.time() - record.started_at
-        failed = [m for m in members if m.status == NodeStatus.FAILED]
-        if failed:
-            cause = next((m for m in failed if m.error and m.error["code"] != FailureCode.UPSTREAM_FAILED), failed[0])
-            inner, message = cause.node_id[len(gid) + 1:], (cause.error or {}).get("message", "")
-            code = FailureCode.UPSTREAM_FAILED if cause.error and cause.error["code"] == FailureCode.UPSTREAM_FAILED \
-                else FailureCode.NODE_FAILED
-            self._fail(record, code, f"inner node {inner!r} failed: {message}")
-            return
-        if any(m.status in (NodeStatus.CANCELLED, NodeStatus.PENDING) for m in members):
-            record.status, record.reason = NodeStatus.CANCELLED, "run cancelled inside this subgraph"
-            self._settled(record)
-            self.emit(EventType.NODE_FAILED, gid, code=FailureCode.CANCELLED, message=record.reason)
-            return
-        record.outputs = {port: self.values.get(io, {}).get("value") for port, io in self.checked.group_outputs[gid].items()}
-        self.values[gid] = record.outputs
-        if all(m.status == NodeStatus.CACHED for m in members):
-            record.status, record.reason = NodeStatus.CACHED, "unchanged"
-            self.emit(EventType.NODE_CACHED, gid, reason="unchanged", **self._settled(record))
-            return
-        record.status = NodeStatus.SUCCEEDED
-        self.emit(EventType.NODE_FINISHED, gid, duration_s=record.duration_s or 0.0, **self._settled(record))
 
     def _settled(self, record: NodeRecord) -> dict[str, Any]:
         if self.on_settled is None:

@@ -21,6 +21,7 @@ not run again, and one it changed says why under its path id.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -29,6 +30,8 @@ import networkx as nx
 
 from app.engine.checked import CheckedGraph, CheckedNode, Subgraph
 from app.engine.problems import Problem
+from app.engine.records import NodeRecord
+from app.engine.vocabulary import EventType, FailureCode, NodeStatus
 from nodes.api import Input, Output, Ports
 from nodes.types import ANY, Type
 
@@ -181,9 +184,8 @@ def _shown_type(inner: CheckedGraph, node: CheckedNode) -> Type:
 
 def _prefixed(problem: Problem, prefix: str) -> dict[str, Any]:
     out = problem.to_json()
-    for key in ("node_id",):
-        if key in out:
-            out[key] = f"{prefix}{SEP}{out[key]}"
+    if "node_id" in out:
+        out["node_id"] = f"{prefix}{SEP}{out['node_id']}"
     if "nodes" in out:
         out["nodes"] = [f"{prefix}{SEP}{n}" for n in out["nodes"]]
     if "inner" in out:  # already prefixed by the level below; add this level
@@ -247,3 +249,76 @@ def _place(checked: CheckedGraph, prefix: str, bound: Mapping[str, tuple[str, st
         incoming = {port: source(*src) for port, src in node.incoming.items()}
         nodes[fid] = replace(node, id=fid, incoming=incoming)
         flat_params[fid] = params.get(nid, node.params)
+
+
+class SubgraphNodes:
+    """A run's subgraph nodes, which have records and events of their own: each starts when
+    its first inner node runs (whose reason it gives), reports which inner node is running,
+    and ends as its inner nodes did (failed with the first inner cause, cancelled, cached when
+    all were, else succeeded with its output ports)."""
+
+    def __init__(self, groups: dict[str, list[str]], outputs: dict[str, dict[str, str]],
+                 records: dict[str, NodeRecord], values: dict[str, dict[str, Any]], emit: Callable[..., Any],
+                 settled: Callable[[NodeRecord], dict[str, Any]], fail: Callable[[NodeRecord, str, str], None]) -> None:
+        self.groups, self.outputs, self.records, self.values = groups, outputs, records, values
+        self.emit, self.on_settled, self.fail = emit, settled, fail
+        self.around: dict[str, list[str]] = {}
+        """flat node -> the subgraph nodes it is inside, innermost last."""
+        for gid, members in groups.items():
+            for member in members:
+                self.around.setdefault(member, []).append(gid)
+            records[gid] = NodeRecord(gid, SUBGRAPH)
+        self.unsettled = {gid: len(members) for gid, members in groups.items()}
+
+    def inside(self, nid: str) -> bool:
+        return nid in self.around
+
+    def started(self, nid: str, reason: str) -> None:
+        for gid in self.around.get(nid, ()):
+            inner, record = nid[len(gid) + 1:], self.records[gid]
+            if record.started_at is None:
+                record.status, record.started_at, record.reason = NodeStatus.RUNNING, time.time(), f"{inner}: {reason}"
+                self.emit(EventType.NODE_STARTED, gid, reason=record.reason)
+            done = len(self.groups[gid]) - self.unsettled[gid]
+            self.emit(EventType.NODE_PROGRESS, gid, fraction=done / len(self.groups[gid]), message=f"running {inner}",
+                      node=nid)
+
+    def settled(self, nid: str) -> None:
+        for gid in self.around.get(nid, ()):
+            self.unsettled[gid] -= 1
+            if self.unsettled[gid] == 0:
+                self._settle(gid)
+
+    def settle_empty(self) -> None:
+        """End the subgraph nodes that had no inner node to wait for."""
+        for gid in self.groups:
+            if self.records[gid].status == NodeStatus.PENDING:
+                self._settle(gid)
+
+    def _settle(self, gid: str) -> None:
+        record = self.records[gid]
+        members = [self.records[m] for m in self.groups[gid]]
+        if record.started_at is not None:
+            record.duration_s = time.time() - record.started_at
+        failed = [m for m in members if m.status == NodeStatus.FAILED]
+        if failed:
+            cause = next((m for m in failed if m.error and m.error["code"] != FailureCode.UPSTREAM_FAILED), failed[0])
+            error = cause.error or {}
+            upstream = error.get("code") == FailureCode.UPSTREAM_FAILED
+            message = error.get("message", "")
+            self.fail(record, FailureCode.UPSTREAM_FAILED if upstream else FailureCode.NODE_FAILED,
+                      f"inner node {cause.node_id[len(gid) + 1:]!r} failed: {message}")
+            return
+        if any(m.status in (NodeStatus.CANCELLED, NodeStatus.PENDING) for m in members):
+            record.status, record.reason = NodeStatus.CANCELLED, "run cancelled inside this subgraph"
+            self.on_settled(record)
+            self.emit(EventType.NODE_FAILED, gid, code=FailureCode.CANCELLED, message=record.reason)
+            return
+        record.outputs = {port: self.values.get(io, {}).get("value") for port, io in self.outputs[gid].items()}
+        self.values[gid] = record.outputs
+        if all(m.status == NodeStatus.CACHED for m in members):
+            record.status, record.reason = NodeStatus.CACHED, "unchanged"
+            self.emit(EventType.NODE_CACHED, gid, reason="unchanged", **self.on_settled(record))
+            return
+        record.status = NodeStatus.SUCCEEDED
+        self.emit(EventType.NODE_FINISHED, gid, duration_s=record.duration_s or 0.0, **self.on_settled(record))
