@@ -193,6 +193,24 @@ def _prefixed(problem: Problem, prefix: str) -> dict[str, Any]:
     return out
 
 
+def path_clashes(nodes: Mapping[str, CheckedNode]) -> list[Problem]:
+    """A node id of the graph that a subgraph's inner node would take once expanded: node
+    ``s/loud`` beside a subgraph node ``s`` whose graph has a ``loud``."""
+    out = []
+    for nid, node in nodes.items():
+        for inner in _paths(node):
+            if (fid := f"{nid}{SEP}{inner}") in nodes:
+                out.append(Problem("duplicate_id", f"node id {fid!r} is also the path of node {inner!r} inside subgraph "
+                                   f"node {nid!r}; rename node {fid!r}", node_id=fid))
+    return out
+
+
+def _paths(node: CheckedNode) -> list[str]:
+    if node.subgraph is None:
+        return []
+    return [p for nid, inner in node.subgraph.inner.nodes.items() for p in (nid, *(f"{nid}{SEP}{q}" for q in _paths(inner)))]
+
+
 # -- running ------------------------------------------------------------------------------
 
 

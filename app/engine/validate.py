@@ -28,7 +28,14 @@ from app.engine.document import (
     json_path,
 )
 from app.engine.problems import Problem
-from app.engine.subgraphs import SUBGRAPH, Expansion, Resolver, bundled, check_subgraph
+from app.engine.subgraphs import (
+    SUBGRAPH,
+    Expansion,
+    Resolver,
+    bundled,
+    check_subgraph,
+    path_clashes,
+)
 from nodes.api import Node
 from nodes.registry import Registry
 from nodes.types import ANY, Bindings, Type, Var, Verdict, connect, substitute
@@ -60,6 +67,7 @@ def _validate(document: Any, registry: Registry, problems: list[Problem], expans
         return CheckedGraph("", {}, nx.DiGraph(), problems)
     name, specs, edges = _read(document, problems)
     nodes = _check_nodes(specs, registry, problems, expansion)
+    problems += path_clashes(nodes)
     graph = nx.DiGraph()
     graph.add_nodes_from(nodes)
     known_ids = {s.id for s in specs} | _raw_node_ids(document)

@@ -174,6 +174,12 @@ def test_nesting_past_the_bound_is_a_clear_problem_not_a_recursion_error(store: 
     assert deepest["code"] == "subgraph_too_deep" and f"at most {MAX_NESTING}" in deepest["message"]
 
 
+def test_an_outer_node_id_that_an_inner_path_would_take_is_a_duplicate_id(store: Store) -> None:
+    document = outer(extra=[{"id": "s/loud", "type": "io.text_input", "params": {"value": "mine"}}])
+    problem = only(validate(document, REGISTRY, subgraphs=store).problems, "duplicate_id")
+    assert problem.node_id == "s/loud" and "inside subgraph node 's'" in problem.message
+
+
 # -- running -------------------------------------------------------------------------------------
 
 
