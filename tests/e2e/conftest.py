@@ -19,6 +19,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
+
+# Every `expect` waits this long unless it says otherwise: Playwright's own 5 s is a fast
+# machine's bound, and CI machines are slower and busier.
+expect.set_options(timeout=30_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "frontend" / "dist" / "index.html"
