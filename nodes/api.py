@@ -249,6 +249,15 @@ class Node:
         return params
 
     @classmethod
+    def nondeterminism(cls, values: Mapping[str, Any]) -> str | None:
+        """Why two runs with these input values may give different outputs, in words (say,
+        "samples at temperature 0.7 without a fixed seed"), or None when they give the same.
+        ``values`` holds what is known of the node's inputs by name (an unset one is absent:
+        its default applies). A node that answers is never served from the result cache, and
+        the analysis and replay report its outputs as non-deterministic."""
+        return None
+
+    @classmethod
     def type_bindings(cls, params: Mapping[str, Any]) -> Bindings:
         """Type variables the params already decide, e.g. ``{"d": 384}`` for an embedder
         whose model is known. The validator starts each node's inference from these."""

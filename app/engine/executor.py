@@ -141,6 +141,8 @@ class _Run:
         self.records = {nid: NodeRecord(nid, n.cls.type_id) for nid, n in checked.nodes.items()}
         self.values: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, str] = {}
+        self.always: set[str] = set()
+        """Nodes that run every time (their class says so, or their values make them random)."""
         self.done_q: queue.SimpleQueue[tuple[str, Callable[[], Any]]] = queue.SimpleQueue()
         self.deadlines: dict[str, tuple[float, RunContext]] = {}
         self.timed_out: set[str] = set()
@@ -230,11 +232,15 @@ class _Run:
                 self._fail(record, FailureCode.UPSTREAM_FAILED, f"not run: upstream node {src!r} did not finish")
                 return False
         kwargs, signature = self._inputs(node)
-        key = signature.key() if node.cls.cacheable else f"{signature.key()}:{self.emit.run_id}"
+        random = node.cls.nondeterminism(kwargs)
+        cacheable = node.cls.cacheable and random is None
+        if not cacheable:
+            self.always.add(nid)
+        key = signature.key() if cacheable else f"{signature.key()}:{self.emit.run_id}"
         if self.owner_id is not None:  # each user's results are their own
             key = hashlib.sha256(f"user:{self.owner_id}|{key}".encode()).hexdigest()
         record.cache_key, self.keys[nid] = key, key
-        hit = self.ex.cache.get(key) if node.cls.cacheable else None
+        hit = self.ex.cache.get(key) if cacheable else None
         if hit is not None:
             record.status, record.reason, record.outputs = NodeStatus.CACHED, "unchanged", hit
             self.values[nid] = hit
@@ -242,7 +248,7 @@ class _Run:
             self.emit(EventType.NODE_CACHED, nid, reason="unchanged", **self._settled(record))
             return False
         before = self.ex.cache.last_signature(self.scope, nid)
-        record.reason = signature.why_changed(before) if node.cls.cacheable else "always runs"
+        record.reason = signature.why_changed(before) if cacheable else f"always runs: {random}" if random else "always runs"
         record.status, record.started_at = NodeStatus.RUNNING, time.time()
         self.emit(EventType.NODE_STARTED, nid, reason=record.reason)
         self.subgraphs.started(nid, record.reason)
@@ -312,7 +318,7 @@ class _Run:
             return
         record.status, record.outputs = NodeStatus.SUCCEEDED, out
         self.values[node.id] = out
-        if node.cls.cacheable:
+        if node.id not in self.always:
             self.ex.cache.put(record.cache_key, out)
             self.ex.cache.remember(self.scope, node.id, signature)
         self.emit(EventType.NODE_FINISHED, node.id, duration_s=seconds, **self._settled(record))

@@ -5,7 +5,8 @@ and converted once into a model folder) is loaded through the shared model runti
 second run, or a second LLM node on the same model, loads nothing. Tokens are reported as
 progress with the text so far, so the canvas shows the answer as it is written; a cancel
 stops generation at the next token. Temperature 0 is greedy decoding; above 0 it samples
-(top-p) from a generator seeded with ``seed``, so a seeded run repeats exactly.
+(top-p) from a generator seeded with ``seed``, so a seeded run repeats exactly; seed -1 draws
+a new seed every run (recorded in the run's provenance), so the node is never cached.
 
 A connected ``adapter`` (from ``models.lora_adapter``) is applied with peft for this
 generation only and switched off afterwards: see ``nodes/models/_llm.py``.
@@ -13,6 +14,8 @@ generation only and switched off afterwards: see ``nodes/models/_llm.py``.
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Mapping
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
@@ -35,10 +38,19 @@ class LLM(Node):
               help="0 picks the most likely token every time (greedy); higher samples more freely"),
         Input("top_p", "Number", default=0.95, min=0.0, max=1.0, step=0.01,
               help="Sample only from the smallest set of tokens whose probability adds up to this"),
-        Input("seed", "Integer", default=0, min=0, max=2**32 - 1, help="Seed of the sampler: same seed, same text"),
+        Input("seed", "Integer", default=0, min=-1, max=2**32 - 1,
+              help="Seed of the sampler: same seed, same text; -1 draws a new seed every run"),
         Input("adapter", "Adapter", default=None, widget=None, help="An optional LoRA adapter"),
     )
     outputs = (Output("text", "Text"),)
+
+    @classmethod
+    def nondeterminism(cls, values: Mapping[str, Any]) -> str | None:
+        temperature = values.get("temperature", cls.input("temperature").default)
+        seed = values.get("seed", cls.input("seed").default)
+        if isinstance(temperature, int | float) and temperature > 0 and isinstance(seed, int) and seed < 0:
+            return f"samples at temperature {temperature:g} without a fixed seed (seed -1)"
+        return None
 
     def run(
         self,
@@ -71,6 +83,8 @@ class LLM(Node):
 
         identity = None if key in runtime else {**source.identity, "device": device, "dtype": str(dtype).removeprefix("torch.")}
         llm = runtime.load(key, load, ctx=ctx, identity=identity)
+        if seed < 0:  # no fixed seed: a new one each run, recorded so the text can be had again
+            seed = secrets.randbits(32)
         ctx.record("seed", int(seed))
         ctx.record("sampling", {"temperature": float(temperature), "top_p": float(top_p), "max_tokens": int(max_tokens)})
         if adapter is not None:

@@ -70,7 +70,26 @@ class GpuSlow(Slow):
     uses_gpu = True
 
 
-REGISTRY = discover().extend([Source, AddOne, Boom, Slow, GpuSlow])
+class Dice(Node):
+    """Random unless seeded: seed -1 is "no fixed seed", as the LLM's."""
+
+    type_id = "test.dice"
+    inline = True
+    inputs = (Input("x", "Number"), Input("seed", "Integer", default=0))
+    outputs = (Output("y", "Number"),)
+
+    @classmethod
+    def nondeterminism(cls, values: Any) -> str | None:
+        return "rolls without a fixed seed" if values.get("seed", 0) < 0 else None
+
+    def run(self, ctx: Context, x: float, seed: int) -> dict[str, Any]:
+        import random
+
+        CALLS.append(ctx.node_id)
+        return {"y": x + random.Random(None if seed < 0 else seed).random()}
+
+
+REGISTRY = discover().extend([Source, AddOne, Boom, Slow, GpuSlow, Dice])
 
 
 def node(nid: str, type_: str, **params: Any) -> dict[str, Any]:
@@ -130,6 +149,22 @@ def test_param_edit_reruns_exactly_the_downstream_set(executor):
     assert result.nodes["c"].reason == "input changed"
     assert result.nodes["b"].status == result.nodes["d"].status == "cached"
     assert result.nodes["c"].outputs == {"y": 16}
+
+
+def test_a_node_random_by_its_values_runs_every_time_and_says_why(executor):
+    graph = doc([node("src", "test.source"), node("roll", "test.dice", seed=-1), node("after", "test.add_one")],
+                [edge("src", "roll"), edge("roll", "after", "y")])
+    first = executor.run(graph)
+    CALLS.clear()
+    second = executor.run(graph)
+    assert CALLS == ["roll", "after"]  # the roll is never served from the cache, so nor is what follows it
+    assert second.nodes["roll"].reason == "always runs: rolls without a fixed seed"
+    assert second.nodes["src"].status == "cached"
+    assert first.nodes["roll"].outputs != second.nodes["roll"].outputs
+    seeded = doc([node("src", "test.source"), node("roll", "test.dice", seed=7)], [edge("src", "roll")])
+    executor.run(seeded)
+    CALLS.clear()
+    assert executor.run(seeded).nodes["roll"].status == "cached" and CALLS == []
 
 
 def test_new_node_is_reported_as_new(executor):
