@@ -188,6 +188,12 @@ class Run(Base):
             return None
         return (self.finished_at - self.started_at).total_seconds()
 
+    @property
+    def replay_of(self) -> str | None:
+        """The run this one replays (from its provenance), or None."""
+        replay = (self.provenance or {}).get("replay")
+        return replay.get("of") if isinstance(replay, dict) else None
+
 
 class NodeResult(Base):
     """What one node did in one run.

@@ -43,6 +43,7 @@ def create_run(
     inputs: dict[str, Any] | None = None,
     status: RunStatus | str = RunStatus.QUEUED,
     owner_id: str | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> Run:
     """Record a new run of ``document`` (the graph as it will run), owned by ``owner_id``
     or, when that is not given, by its graph's owner.
@@ -78,6 +79,7 @@ def create_run(
         created_at=now,
         started_at=now if status is RunStatus.RUNNING else None,
         owner_id=owner_id,
+        provenance=provenance,
     )
     session.add(run)
     try:

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.engine.document import MAX_DEPTH, json_flaws
-from app.services.errors import Refused, TooManyQueued
+from app.services.errors import Refused, ReplayImpossible, TooManyQueued
 from storage.errors import NotFound
 
 log = logging.getLogger("genaisys.api")
@@ -44,7 +44,7 @@ BODY_MAX_DEPTH = MAX_DEPTH + 8
 this bound the validator, not the edge, names the place inside the document."""
 
 
-REFUSED_STATUS: dict[type[Refused], int] = {TooManyQueued: 429}
+REFUSED_STATUS: dict[type[Refused], int] = {TooManyQueued: 429, ReplayImpossible: 409}
 """The HTTP status of each domain refusal (``app.services.errors``); 422 for the rest."""
 
 

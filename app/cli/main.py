@@ -13,15 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from app.cli import replay
+from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError
 from app.engine.vocabulary import FailureCode, NodeStatus, RunStatus
 
-EXIT_OK, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
-
-
-class CliError(Exception):
-    def __init__(self, message: str, code: int = EXIT_UNREADABLE) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNREADABLE", "CliError", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,6 +97,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="write image and audio outputs into DIR as PNG and WAV files, and print their paths")
     run.set_defaults(func=cmd_run)
+
+    replay.add_parser(sub)  # commands with a module of their own register themselves
     return p
 
 

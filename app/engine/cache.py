@@ -17,6 +17,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+Origin = dict[str, Any]
+"""What made a cached result: ``run_id``, ``provenance``, ``output_hashes``."""
+
 
 @dataclass(frozen=True, slots=True)
 class Signature:
@@ -54,7 +57,7 @@ class ResultCache:
     def __init__(self, max_entries: int = 1024, max_bytes: int = 1 << 30) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
-        self._items: OrderedDict[str, tuple[dict[str, Any], int]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[dict[str, Any], int, Origin]] = OrderedDict()
         self._bytes = 0
         self._signatures: dict[tuple[str, str], Signature] = {}
         self.hits = 0
@@ -69,6 +72,11 @@ class ResultCache:
         return self._bytes
 
     def get(self, key: str) -> dict[str, Any] | None:
+        entry = self.entry(key)
+        return None if entry is None else entry[0]
+
+    def entry(self, key: str) -> tuple[dict[str, Any], Origin] | None:
+        """The outputs under ``key`` and what made them (``put``'s ``origin``), or None."""
         with self._lock:
             item = self._items.get(key)
             if item is None:
@@ -76,9 +84,11 @@ class ResultCache:
                 return None
             self._items.move_to_end(key)
             self.hits += 1
-            return item[0]
+            return item[0], item[2]
 
-    def put(self, key: str, outputs: dict[str, Any]) -> None:
+    def put(self, key: str, outputs: dict[str, Any], origin: Origin | None = None) -> None:
+        """Keep ``outputs`` under ``key``; ``origin`` says what made them (the run, the node's
+        provenance, the outputs' hashes), so a node served from the cache can tell it too."""
         size = estimate_size(outputs)
         if size > self.max_bytes:
             return  # larger than the whole budget: never cached
@@ -86,10 +96,10 @@ class ResultCache:
             old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
-            self._items[key] = (outputs, size)
+            self._items[key] = (outputs, size, origin or {})
             self._bytes += size
             while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, (_, dropped) = self._items.popitem(last=False)
+                _, (_, dropped, _) = self._items.popitem(last=False)
                 self._bytes -= dropped
 
     def last_signature(self, scope: str, node_id: str) -> Signature | None:

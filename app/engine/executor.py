@@ -25,6 +25,7 @@ from app.engine.backend import GPU_LOCK, Backend, ThreadBackend
 from app.engine.cache import ResultCache, Signature, params_hash
 from app.engine.context import CancelToken, RunContext
 from app.engine.events import Emitter, EventSink
+from app.engine.hashing import output_hashes
 from app.engine.problems import Problem
 from app.engine.records import GraphInvalid, NodeRecord, RunResult
 from app.engine.subgraphs import SubgraphNodes, flatten, has_subgraphs
@@ -70,6 +71,7 @@ class Executor:
         scope: str | None = None,
         on_node_settled: NodeHook | None = None,
         owner_id: str | None = None,
+        bypass_cache: bool = False,
     ) -> RunResult:
         """Validate ``document``, apply run ``inputs`` (io input node id -> value) and run it.
 
@@ -81,7 +83,9 @@ class Executor:
 
         ``owner_id`` is the user whose run it is (``--auth``): nodes see it on their context,
         and cache keys and "why it ran" are that user's own, so no user is served another's
-        result, nor learns from a cache hit what another ran."""
+        result, nor learns from a cache hit what another ran.
+
+        ``bypass_cache`` (a replay) runs every node again and leaves the cache as it was."""
         checked = document if isinstance(document, CheckedGraph) else validate(document, self.registry)
         if not checked.ok:
             raise GraphInvalid(checked.problems, checked)
@@ -93,7 +97,9 @@ class Executor:
         scope = scope or checked.name
         if owner_id is not None:
             scope = f"user:{owner_id}:{scope}"
-        return _Run(self, checked, params, emitter, cancel or CancelToken(), scope, on_node_settled, owner_id).execute()
+        run = _Run(self, checked, params, emitter, cancel or CancelToken(), scope, on_node_settled, owner_id)
+        run.bypass = bypass_cache
+        return run.execute()
 
 
 def apply_inputs(checked: CheckedGraph, inputs: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -141,6 +147,7 @@ class _Run:
         self.records = {nid: NodeRecord(nid, n.cls.type_id) for nid, n in checked.nodes.items()}
         self.values: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, str] = {}
+        self.bypass = False
         self.always: set[str] = set()
         """Nodes that run every time (their class says so, or their values make them random)."""
         self.done_q: queue.SimpleQueue[tuple[str, Callable[[], Any]]] = queue.SimpleQueue()
@@ -233,22 +240,26 @@ class _Run:
                 return False
         kwargs, signature = self._inputs(node)
         random = node.cls.nondeterminism(kwargs)
-        cacheable = node.cls.cacheable and random is None
+        cacheable = node.cls.cacheable and random is None and not self.bypass
         if not cacheable:
             self.always.add(nid)
         key = signature.key() if cacheable else f"{signature.key()}:{self.emit.run_id}"
         if self.owner_id is not None:  # each user's results are their own
             key = hashlib.sha256(f"user:{self.owner_id}|{key}".encode()).hexdigest()
         record.cache_key, self.keys[nid] = key, key
-        hit = self.ex.cache.get(key) if cacheable else None
-        if hit is not None:
+        entry = self.ex.cache.entry(key) if cacheable else None
+        if entry is not None:
+            hit, origin = entry
             record.status, record.reason, record.outputs = NodeStatus.CACHED, "unchanged", hit
+            record.provenance = {**origin.get("provenance", {}), "computed_by_run": origin.get("run_id")}
+            record.output_hashes = origin.get("output_hashes") or output_hashes(hit)
             self.values[nid] = hit
             self.ex.cache.remember(self.scope, nid, signature)
             self.emit(EventType.NODE_CACHED, nid, reason="unchanged", **self._settled(record))
             return False
         before = self.ex.cache.last_signature(self.scope, nid)
-        record.reason = signature.why_changed(before) if cacheable else f"always runs: {random}" if random else "always runs"
+        record.reason = (signature.why_changed(before) if cacheable else f"always runs: {random}" if random
+                         else "replayed: the result cache is bypassed" if self.bypass else "always runs")
         record.status, record.started_at = NodeStatus.RUNNING, time.time()
         self.emit(EventType.NODE_STARTED, nid, reason=record.reason)
         self.subgraphs.started(nid, record.reason)
@@ -317,9 +328,12 @@ class _Run:
             self._fail(record, code, message)
             return
         record.status, record.outputs = NodeStatus.SUCCEEDED, out
+        record.output_hashes = output_hashes(out)
+        record.provenance = {**record.provenance, "node_version": node.cls.version}
         self.values[node.id] = out
         if node.id not in self.always:
-            self.ex.cache.put(record.cache_key, out)
+            origin = {"run_id": self.emit.run_id, "provenance": record.provenance, "output_hashes": record.output_hashes}
+            self.ex.cache.put(record.cache_key, out, origin)
             self.ex.cache.remember(self.scope, node.id, signature)
         self.emit(EventType.NODE_FINISHED, node.id, duration_s=seconds, **self._settled(record))
 

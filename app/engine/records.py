@@ -32,11 +32,15 @@ class NodeRecord:
     outputs: dict[str, Any] = field(default_factory=dict)
     error: dict[str, str] | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    """What the node's run depended on (models and their sha256, seeds, sampling); for a
+    cached node, what the run that computed the outputs recorded."""
+    output_hashes: dict[str, str | None] = field(default_factory=dict)
+    """``sha256:...`` of each output's content (``app.engine.hashing``); None: not hashable."""
     traceback: str | None = None
     """For the server log only; never sent to a client."""
 
     def to_json(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "node_id": self.node_id,
             "type": self.type,
             "status": self.status,
@@ -48,6 +52,8 @@ class NodeRecord:
         }
         if self.provenance:
             out["provenance"] = self.provenance
+        if self.output_hashes:
+            out["output_hashes"] = self.output_hashes
         return out
 
 

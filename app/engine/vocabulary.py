@@ -74,3 +74,13 @@ class FailureCode(StrEnum):
     """The run stopped on an error of the studio's own; it is logged."""
     INTERRUPTED = "interrupted"
     """The server stopped before the run finished."""
+
+
+class ReplayVerdict(StrEnum):
+    """What a replay says of a node: its outputs hash as before, or not (and why), or it
+    cannot tell (no stored hash), or the node did not finish in the replay."""
+
+    IDENTICAL = "identical"
+    DIFFERS = "differs"
+    NOT_COMPARABLE = "not_comparable"
+    FAILED = "failed"

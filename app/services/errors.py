@@ -56,3 +56,10 @@ class TooManyQueued(Refused):
         super().__init__(f"you have {waiting} runs waiting; wait for one to finish or cancel one",
                          {"waiting": waiting, "limit": limit})
         self.waiting, self.limit = waiting, limit
+
+
+class ReplayImpossible(Refused):
+    """A stored run that cannot be replayed as it ran (a model it used is gone); nothing ran.
+    ``details.models`` names each node, model and file."""
+
+    code = "replay_impossible"

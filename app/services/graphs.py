@@ -170,17 +170,17 @@ def bundle_of(document: dict[str, Any], resolve: Resolver) -> list[dict[str, Any
 
 def submit_run(runs: Any, registry: Registry, document: dict[str, Any], inputs: dict[str, Any], *,
                graph_id: str | None = None, graph_version_id: Any = None, owner_id: str | None = None,
-               invalid: str = "the graph has {n} problem(s); nothing ran") -> str:
+               invalid: str = "the graph has {n} problem(s); nothing ran", replay: Any = None) -> str:
     """Validate a document and queue it as a run (``runs`` is the `RunManager`); the run's id.
 
     Raises InvalidGraph (the graph has problems; ``invalid`` words it), InvalidInputs (its
     input nodes refuse the inputs) or TooManyQueued (its owner has the most runs waiting);
-    nothing is recorded then."""
+    nothing is recorded then. ``replay`` (a ``ReplayPlan``) makes the run a replay of a stored one."""
     checked = validate(document, registry, subgraphs=saved_graphs(runs.sessions, owner_id), graph_id=graph_id)
     if not checked.ok:
         raise InvalidGraph(invalid.format(n=len(checked.problems)), checked)
     try:
         return runs.submit(checked, inputs, document=document, graph_id=graph_id,
-                           graph_version_id=graph_version_id, owner_id=owner_id)
+                           graph_version_id=graph_version_id, owner_id=owner_id, replay=replay)
     except GraphInvalid as exc:
         raise InvalidInputs(str(exc), exc.problems) from None

@@ -28,6 +28,8 @@ class LiveRun:
     inputs: dict[str, Any]
     owner_id: str | None = None
     """Whose run it is (a demo's run: its graph's owner); its nodes see it, its store is theirs."""
+    replay: Any = None
+    """A ``ReplayPlan`` when this run replays a stored one (past the cache, compared at the end)."""
     cancel: CancelToken = field(default_factory=CancelToken)
     events: list[dict[str, Any]] = field(default_factory=list)
     unsaved: list[dict[str, Any]] = field(default_factory=list)

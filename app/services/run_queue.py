@@ -32,11 +32,14 @@ from sqlalchemy.orm import Session
 
 from app.engine.events import Event
 from app.engine.executor import Executor, NodeRecord, apply_inputs
+from app.engine.provenance import library_versions, node_provenance
 from app.engine.validate import CheckedGraph
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 from app.services.errors import TooManyQueued
 from app.services.live_run import DONE, LiveRun
 from app.services.outputs import preview, summarize
+from app.services.replay import ReplayPlan
+from app.services.replay import report as replay_report
 from storage import repo
 from storage.artifacts import ArtifactStore
 
@@ -169,17 +172,20 @@ class RunManager:
     # -- requests (event loop thread) ----------------------------------------------------
 
     def submit(self, checked: CheckedGraph, inputs: dict[str, Any], *, document: dict[str, Any],
-               graph_id: str | None = None, graph_version_id: Any = None, owner_id: str | None = None) -> str:
+               graph_id: str | None = None, graph_version_id: Any = None, owner_id: str | None = None,
+               replay: ReplayPlan | None = None) -> str:
         """Record a checked graph as a queued run and put it in line. Raises GraphInvalid
         for inputs the graph's input nodes do not accept, and TooManyQueued when its owner
-        already has the most runs waiting; nothing is recorded then."""
+        already has the most runs waiting; nothing is recorded then. A ``replay`` runs past
+        the result cache and ends with its verdicts in the run's provenance."""
         apply_inputs(checked, inputs)
         run_id = uuid.uuid4().hex
         reserved = False
         try:
             with self.sessions() as session, session.begin():
                 run = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
-                                      document=document, inputs=inputs, owner_id=owner_id)
+                                      document=document, inputs=inputs, owner_id=owner_id,
+                                      provenance={"replay": replay.header()} if replay else None)
                 owner_id = run.owner_id  # as recorded: a run without one is its graph owner's
                 self._queue.reserve(owner_id)  # a full line rolls the row back
                 reserved = True
@@ -187,7 +193,7 @@ class RunManager:
             if reserved:  # the commit failed after all
                 self._queue.release(owner_id)
             raise
-        self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id)
+        self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, replay=replay)
         self._queue.put(owner_id, run_id)
         return run_id
 
@@ -241,7 +247,7 @@ class RunManager:
         result = self.executor.run(
             live.checked, live.inputs, on_event=on_event, cancel=live.cancel, run_id=live.id,
             scope=live.graph_id or "unsaved", on_node_settled=lambda record: self._store_node(live, record),
-            owner_id=live.owner_id,
+            owner_id=live.owner_id, bypass_cache=live.replay is not None,
         )
         outputs = {nid: self._summary(v) for nid, v in result.outputs.items()}
         error = None
@@ -252,13 +258,16 @@ class RunManager:
                          "node_id": first.node_id}
         elif result.status == RunStatus.CANCELLED:
             error = {"code": FailureCode.CANCELLED, "message": live.cancel.reason or "the run was cancelled"}
-        provenance = {
+        provenance: dict[str, Any] = {
             "python": platform.python_version(),
             "platform": platform.platform(),
             "generations": result.generations,
             "cache": {nid: {"status": r.status, "reason": r.reason} for nid, r in result.nodes.items()},
             "nodes": {nid: r.provenance for nid, r in result.nodes.items() if r.provenance},
+            "libraries": library_versions(),
         }
+        if live.replay is not None:
+            provenance["replay"] = replay_report(live.replay, live.checked, result, provenance["libraries"])
         never_ran = [self._row(r, None) for r in result.nodes.values() if r.status in (NodeStatus.PENDING, NodeStatus.CANCELLED) and not r.started_at]
         self._finish(live, result.status, error, outputs, provenance, never_ran)
 
@@ -310,5 +319,5 @@ class RunManager:
             "duration_s": record.duration_s,
             "outputs": outputs,
             "error": record.error,
-            "provenance": record.provenance or None,
+            "provenance": node_provenance(record),
         }

@@ -58,6 +58,9 @@ class ModelRuntime:
             if entry is not None:
                 self._models.move_to_end(key)
             gate = self._loading.setdefault(key, threading.Lock())
+        if entry is not None and (fresh := _changed_identity(entry.identity, identity)) is not None:
+            self.unload(key)  # its weights changed on disk since it was loaded: load what is there now
+            entry, identity = None, fresh
         if entry is None:
             with gate:  # one loader per key; the others wait and then share
                 entry = self._models.get(key)
@@ -66,8 +69,8 @@ class ModelRuntime:
                         ctx.progress(0.0, f"loading {identity.get('name', key) if identity else key}")
                     t0 = time.perf_counter()
                     value = loader()
-                    entry = Loaded(key, value, nbytes or model_nbytes(value), dict(identity or {"name": key}),
-                                   time.perf_counter() - t0)
+                    entry = Loaded(key, value, nbytes or model_nbytes(value),
+                                   {**placement(value), **(identity or {"name": key})}, time.perf_counter() - t0)
                     with self._lock:
                         self._models[key] = entry
                         self.loads += 1
@@ -80,10 +83,11 @@ class ModelRuntime:
     def unload(self, key: str) -> bool:
         with self._lock:
             entry = self._models.pop(key, None)
-        if entry is not None:
-            del entry
-            _free_memory()
-        return entry is not None
+        if entry is None:
+            return False
+        del entry  # the last reference: the weights can be freed now
+        _free_memory()
+        return True
 
     def clear(self) -> None:
         with self._lock:
@@ -130,6 +134,40 @@ def _note(ctx: Context | None, entry: Loaded, *, loaded: bool) -> None:
     if loaded:
         record["load_s"] = round(entry.load_s, 3)
     ctx.record(f"model:{entry.identity.get('name', entry.key)}", record)
+
+
+def _changed_identity(loaded: dict[str, Any], given: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The identity of a loaded model's weights as they are on disk now, when that is no
+    longer what was loaded (a file swapped under the same path); None while it is the same.
+    Cheap on the warm path: a file's sha256 is remembered by its path, size and time."""
+    old, path = loaded.get("sha256"), loaded.get("path")
+    if not old or not path:
+        return None
+    now = dict(given) if given and given.get("sha256") else None
+    if now is None:
+        from pathlib import Path
+
+        from nodes.runtime.sources import identity_of
+
+        try:
+            current = identity_of(str(loaded.get("name", path)), Path(path))
+        except OSError:  # gone: loading again fails with the loader's own clear error
+            current = {"sha256": None}
+        now = {**loaded, "sha256": current["sha256"]}
+        now.pop("loaded", None)
+    return now if now["sha256"] != old else None
+
+
+def placement(value: Any) -> dict[str, str]:
+    """Where a model's weights are and in what precision (``device``, ``dtype``), from its
+    first torch parameter (a module, a pipeline's, or one inside a tuple); {} for others."""
+    parts = list(value.components.values()) if hasattr(value, "components") else (
+        list(value) if isinstance(value, tuple | list) else [value])
+    for part in parts:
+        if hasattr(part, "parameters"):
+            for tensor in part.parameters():
+                return {"device": str(tensor.device), "dtype": str(tensor.dtype).removeprefix("torch.")}
+    return {}
 
 
 def model_nbytes(value: Any) -> int:

@@ -86,3 +86,26 @@ def test_other_errors_pass_through_untouched():
     rt = ModelRuntime()
     with pytest.raises(ValueError, match="bad shape"):
         rt.on_device(lambda: (_ for _ in ()).throw(ValueError("bad shape")))
+
+
+def test_a_model_whose_weights_changed_on_disk_is_loaded_again_and_says_its_new_sha256(tmp_path):
+    """A loaded model is keyed by its path: swapping the file under it must not leave the
+    old weights serving runs (nor a replay blind to the swap)."""
+    import os
+
+    from nodes.runtime.sources import identity_of
+
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(b"first weights")
+    rt, loads = ModelRuntime(), []
+    first = rt.load("m", lambda: loads.append(1) or object(), identity=identity_of("tiny", weights), nbytes=1)
+    c = ctx()
+    assert rt.load("m", lambda: loads.append(1) or object(), ctx=c, nbytes=1) is first and loads == [1]
+    before = c.provenance["model:tiny"]["sha256"]
+    weights.write_bytes(b"other weights, same path")
+    os.utime(weights, (1, 1))  # a different time too, whatever the clock's resolution
+    c = ctx()
+    second = rt.load("m", lambda: loads.append(1) or object(), ctx=c, nbytes=1)
+    assert second is not first and loads == [1, 1]
+    assert c.provenance["model:tiny"]["loaded"] is True
+    assert c.provenance["model:tiny"]["sha256"] == identity_of("tiny", weights)["sha256"] != before

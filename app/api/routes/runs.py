@@ -11,6 +11,7 @@ from app.api.schemas.common import MAX_INT
 from app.api.schemas.runs import (
     GraphRun,
     GraphRunResult,
+    ReplayAccepted,
     RunAccepted,
     RunCreate,
     RunDetail,
@@ -20,6 +21,7 @@ from app.api.schemas.runs import (
 )
 from app.engine.vocabulary import EventType, RunStatus
 from app.services.graphs import submit_run
+from app.services.replay import plan_replay
 from storage import repo
 from storage.errors import NotFound
 from storage.sqltypes import json_text
@@ -66,6 +68,20 @@ def read_run(run_id: str, session: SessionDep, owner: OwnerDep) -> RunDetail:
     """A run with every node's result."""
     run = repo.get_run(session, run_id=run_id, owner_id=owner)
     return RunDetail.model_validate(run)
+
+
+@router.post("/{run_id}/replay", response_model=ReplayAccepted, status_code=202)
+def replay_run(run_id: str, session: SessionDep, registry: RegistryDep, runs: RunsDep, owner: OwnerDep) -> ReplayAccepted:
+    """Run a stored run again as it ran (its document, inputs, params and seeds), past the
+    result cache; its provenance ends with each node's verdict, ``identical`` or ``differs``
+    and why. 409 ``replay_impossible`` when a model the run used is gone."""
+    plan = plan_replay(session, run_id=run_id, owner_id=owner)
+    session.rollback()  # end the read transaction before the run manager writes
+    new_id = submit_run(runs, registry, plan.document, plan.inputs, graph_id=plan.graph_id,
+                        graph_version_id=plan.graph_version_id, owner_id=plan.owner_id, replay=plan,
+                        invalid="the stored run's graph has {n} problem(s) with the nodes installed now; nothing ran")
+    return ReplayAccepted(id=new_id, status=RunStatus.QUEUED, events_url=f"/api/runs/{new_id}/events",
+                          replay_of=plan.of, preflight=plan.preflight)
 
 
 @router.get("/{run_id}/events", response_model=list[RunEventPublic])

@@ -62,6 +62,7 @@ class RunPublic(Row):
     duration_s: float | None
     error: Failure | None
     outputs: dict[str, Any] | None
+    replay_of: str | None = Field(None, description="the run this one replays, if it is a replay")
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -83,6 +84,14 @@ class RunAccepted(BaseModel):
     id: str
     status: RunStatus
     events_url: str
+
+
+class ReplayAccepted(RunAccepted):
+    """A replay queued as a run of its own; ``preflight`` lists the models that changed on
+    disk since the stored run (the replay's verdicts will show what that did)."""
+
+    replay_of: str
+    preflight: list[dict[str, Any]]
 
 
 class GraphRun(In):

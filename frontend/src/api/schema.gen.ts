@@ -433,6 +433,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/runs/{run_id}/replay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replay Run
+         * @description Run a stored run again as it ran (its document, inputs, params and seeds), past the
+         *     result cache; its provenance ends with each node's verdict, ``identical`` or ``differs``
+         *     and why. 409 ``replay_impossible`` when a model the run used is gone.
+         */
+        post: operations["replay_run_api_runs__run_id__replay_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/shares/{token}": {
         parameters: {
             query?: never;
@@ -894,6 +916,24 @@ export interface components {
              */
             var?: string | null;
         };
+        /**
+         * ReplayAccepted
+         * @description A replay queued as a run of its own; ``preflight`` lists the models that changed on
+         *     disk since the stored run (the replay's verdicts will show what that did).
+         */
+        ReplayAccepted: {
+            /** Events Url */
+            events_url: string;
+            /** Id */
+            id: string;
+            /** Preflight */
+            preflight: {
+                [key: string]: unknown;
+            }[];
+            /** Replay Of */
+            replay_of: string;
+            status: components["schemas"]["RunStatus"];
+        };
         /** RunAccepted */
         RunAccepted: {
             /** Events Url */
@@ -958,6 +998,11 @@ export interface components {
             provenance: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Replay Of
+             * @description the run this one replays, if it is a replay
+             */
+            replay_of?: string | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RunStatus"];
@@ -1007,6 +1052,11 @@ export interface components {
             outputs: {
                 [key: string]: unknown;
             } | null;
+            /**
+             * Replay Of
+             * @description the run this one replays, if it is a replay
+             */
+            replay_of?: string | null;
             /** Started At */
             started_at: string | null;
             status: components["schemas"]["RunStatus"];
@@ -1951,6 +2001,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunEventPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    replay_run_api_runs__run_id__replay_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayAccepted"];
                 };
             };
             /** @description Validation Error */
