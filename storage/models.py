@@ -189,10 +189,15 @@ class Run(Base):
         return (self.finished_at - self.started_at).total_seconds()
 
     @property
-    def replay_of(self) -> str | None:
-        """The run this one replays (from its provenance), or None."""
+    def replay(self) -> dict[str, Any] | None:
+        """For a replay: the run it replays and, once finished, each node's verdict."""
         replay = (self.provenance or {}).get("replay")
-        return replay.get("of") if isinstance(replay, dict) else None
+        return replay if isinstance(replay, dict) else None
+
+    @property
+    def replay_of(self) -> str | None:
+        """The run this one replays, or None."""
+        return None if self.replay is None else self.replay.get("of")
 
 
 class NodeResult(Base):

@@ -105,6 +105,27 @@ describe("reduceEvent", () => {
     expect(view.nodes.out!.status).toBe("upstream_failed");
   });
 
+  it("shows a replay's verdict per node, live and stored", () => {
+    const detail: RunDetail = {
+      id: "r9", graph_id: "g", graph_version: 1, status: "succeeded", inputs: {}, created_at: "", started_at: null,
+      finished_at: null, duration_s: 1, error: null, outputs: null, provenance: null, replay_of: "r1",
+      replay: { of: "r1", nodes: {
+        q: { verdict: "identical", message: "identical" },
+        embed: { verdict: "differs", message: "model 'mini': its sha256 changed aaa → bbb" },
+      } },
+      nodes: [{ node_id: "q", type: "io.text_input", status: "succeeded" }, { node_id: "embed", type: "encoders.text_embedder", status: "succeeded" }],
+    };
+    expect(storedView(detail).replay?.nodes.embed).toMatchObject({ verdict: "differs" });
+    useRun.getState().begin("r9", ["q", "embed"], "r1");
+    expect(useRun.getState().replay).toEqual({ of: "r1", nodes: {} }); // verdicts come when it ends
+    useRun.getState().showVerdicts({ ...detail, id: "other" });
+    expect(useRun.getState().replay?.nodes).toEqual({}); // another run's verdicts are not this one's
+    useRun.getState().showVerdicts(detail);
+    expect(useRun.getState().replay?.nodes.q?.verdict).toBe("identical");
+    useRun.getState().begin("r10", ["q"]);
+    expect(useRun.getState().replay).toBeNull();
+  });
+
   it("keeps the server's name for a node a crash cut off", () => {
     const view = storedView({
       id: "r2", graph_id: null, graph_version: null, status: "interrupted", inputs: {}, created_at: "", started_at: null,

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from app.api.schemas.common import MAX_INT, In, Row
-from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
+from app.engine.vocabulary import EventType, FailureCode, NodeStatus, ReplayVerdict, RunStatus
 
 
 class RunCreate(In):
@@ -70,9 +70,30 @@ class RunPublic(Row):
         return value or {}
 
 
+class NodeVerdictPublic(BaseModel):
+    """What a replay says of one node: identical, or what changed (``changes``: kind and
+    message each; ``outputs``: the ports whose hashes differ, before and after)."""
+
+    verdict: ReplayVerdict
+    message: str
+    changes: list[dict[str, str]] = Field(default_factory=list)
+    outputs: dict[str, dict[str, str | None]] = Field(default_factory=dict)
+
+
+class ReplayReport(BaseModel):
+    """A replay run's comparison with the run it replays (``summary`` and ``nodes`` once it
+    has finished; ``preflight``: models that changed on disk since, found before it ran)."""
+
+    of: str
+    preflight: list[dict[str, Any]] = Field(default_factory=list)
+    summary: dict[str, Any] | None = None
+    nodes: dict[str, NodeVerdictPublic] = Field(default_factory=dict)
+
+
 class RunDetail(RunPublic):
     nodes: list[NodeResultPublic] = Field(validation_alias=AliasChoices("nodes", "node_results"))
     provenance: dict[str, Any] | None
+    replay: ReplayReport | None = Field(None, description="for a replay: each node's verdict")
 
 
 class RunsPublic(Row):

@@ -21,6 +21,7 @@ import type {
   RunAccepted,
   RunCreate,
   RunDetail,
+  ReplayAccepted,
   RunPublic,
   RunsPublic,
   ShareCreate,
@@ -140,6 +141,7 @@ export const api = {
   listRuns: (graphId: string) => call<RunsPublic>("GET", `/api/runs${q({ graph_id: graphId, limit: 50 })}`),
   readRun: (id: string) => call<RunDetail>("GET", `/api/runs/${encodeURIComponent(id)}`),
   cancelRun: (id: string) => call<RunPublic>("POST", `/api/runs/${encodeURIComponent(id)}/cancel`),
+  replayRun: (id: string) => call<ReplayAccepted>("POST", `/api/runs/${encodeURIComponent(id)}/replay`),
 
   exportUrl: (id: string, version?: number | null) => `/api/graphs/${encodeURIComponent(id)}/export${q({ version })}`,
   importGraph: (document: unknown) => call<ImportResult>("POST", "/api/graphs/import", document),

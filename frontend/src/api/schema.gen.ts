@@ -895,6 +895,26 @@ export interface components {
          */
         NodeStatus: "pending" | "running" | "succeeded" | "cached" | "failed" | "cancelled" | "interrupted";
         /**
+         * NodeVerdictPublic
+         * @description What a replay says of one node: identical, or what changed (``changes``: kind and
+         *     message each; ``outputs``: the ports whose hashes differ, before and after).
+         */
+        NodeVerdictPublic: {
+            /** Changes */
+            changes?: {
+                [key: string]: string;
+            }[];
+            /** Message */
+            message: string;
+            /** Outputs */
+            outputs?: {
+                [key: string]: {
+                    [key: string]: string | null;
+                };
+            };
+            verdict: components["schemas"]["ReplayVerdict"];
+        };
+        /**
          * PortTypeJson
          * @description A port's type, as ``nodes.types`` serialises it; ``var`` marks a bare variable (``T``).
          */
@@ -934,6 +954,34 @@ export interface components {
             replay_of: string;
             status: components["schemas"]["RunStatus"];
         };
+        /**
+         * ReplayReport
+         * @description A replay run's comparison with the run it replays (``summary`` and ``nodes`` once it
+         *     has finished; ``preflight``: models that changed on disk since, found before it ran).
+         */
+        ReplayReport: {
+            /** Nodes */
+            nodes?: {
+                [key: string]: components["schemas"]["NodeVerdictPublic"];
+            };
+            /** Of */
+            of: string;
+            /** Preflight */
+            preflight?: {
+                [key: string]: unknown;
+            }[];
+            /** Summary */
+            summary?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * ReplayVerdict
+         * @description What a replay says of a node: its outputs hash as before, or not (and why), or it
+         *     cannot tell (no stored hash), or the node did not finish in the replay.
+         * @enum {string}
+         */
+        ReplayVerdict: "identical" | "differs" | "not_comparable" | "failed";
         /** RunAccepted */
         RunAccepted: {
             /** Events Url */
@@ -998,6 +1046,8 @@ export interface components {
             provenance: {
                 [key: string]: unknown;
             } | null;
+            /** @description for a replay: each node's verdict */
+            replay?: components["schemas"]["ReplayReport"] | null;
             /**
              * Replay Of
              * @description the run this one replays, if it is a replay

@@ -120,6 +120,10 @@ export type NodeResult = Schemas["NodeResultPublic"];
 export type RunDetail = Schemas["RunDetail"];
 export type RunCreate = Refine<Schemas["RunCreate"], { document: GraphDocument | null }>;
 export type RunAccepted = Schemas["RunAccepted"];
+export type ReplayAccepted = Schemas["ReplayAccepted"];
+/** What a replay says of a node (app/engine/vocabulary.py ReplayVerdict). */
+export type ReplayVerdict = Schemas["ReplayVerdict"];
+export type NodeVerdict = Schemas["NodeVerdictPublic"];
 /** `POST /api/graphs/{id}/run`: run a saved graph as an API and wait for its outputs. */
 export type GraphRun = Schemas["GraphRun"];
 export type GraphRunResult = Schemas["GraphRunResult"];

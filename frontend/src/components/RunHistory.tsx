@@ -3,7 +3,7 @@
 import { useEffect, useState } from "react";
 import { api } from "../api/client";
 import type { RunPublic } from "../api/types";
-import { openStoredRun } from "../graph/runner";
+import { openStoredRun, replayRun } from "../graph/runner";
 import { useGraph } from "../stores/graphStore";
 import { isActive, useRun } from "../stores/runStore";
 import { when } from "../format";
@@ -31,7 +31,13 @@ export function RunHistory() {
         <li key={r.id} className={`run-item${r.id === shown ? " current" : ""}`} onClick={() => void openStoredRun(r.id)} data-run={r.id}>
           <span className={`run-badge run-${r.status}`}>{r.status}</span>
           <span className="run-when">{when(r.created_at)}</span>
-          <span className="run-meta">v{r.graph_version ?? "?"}{r.duration_s !== null ? ` · ${r.duration_s.toFixed(1)} s` : ""}</span>
+          <span className="run-meta">v{r.graph_version ?? "?"}{r.duration_s !== null ? ` · ${r.duration_s.toFixed(1)} s` : ""}
+            {r.replay_of ? ` · replay of ${r.replay_of.slice(0, 6)}` : ""}</span>
+          {!isActive(r.status) && (
+            <button type="button" className="link-button run-replay" disabled={isActive(phase)}
+              title="Run it again as it ran (its inputs, params and seeds), past the cache, and compare every node's outputs"
+              onClick={(e) => { e.stopPropagation(); void replayRun(r.id); }}>replay</button>
+          )}
           {r.error && <div className="run-error">{r.error.message}</div>}
         </li>
       ))}

@@ -2,7 +2,7 @@
  * events the run store folds into per-node state. */
 
 import { ApiError, api, eventsUrl } from "../api/client";
-import type { RunEvent, ValidationReport } from "../api/types";
+import type { RunDetail, RunEvent, ValidationReport } from "../api/types";
 import { useCatalog } from "../stores/catalogStore";
 import { isDirty, useGraph } from "../stores/graphStore";
 import { isActive, useRun } from "../stores/runStore";
@@ -57,7 +57,9 @@ function follow(runId: string): void {
     }
     useRun.getState().applyAll(events);
     const finished = events.find((e) => e.type === "run_finished");
-    if (finished) announce(String(finished.data?.status ?? ""));
+    if (!finished) return;
+    if (useRun.getState().replay) void showVerdicts(runId);
+    else announce(String(finished.data?.status ?? ""));
   };
   ws.onclose = () => {
     if (socket === ws) socket = null;
@@ -79,7 +81,8 @@ async function settle(runId: string): Promise<void> {
     }
     useRun.getState().showStored(run);
     useRun.setState({ past: null });
-    announce(run.status);
+    if (run.replay) sayVerdicts(run);
+    else announce(run.status);
   } catch (err) {
     toast.error(`Lost the run's events: ${(err as Error).message}`);
   }
@@ -110,6 +113,42 @@ function announce(status: string): void {
     const failed = Object.entries(run.nodes).find(([, n]) => n.status === "failed");
     toast.error(failed ? `Node '${failed[0]}' failed: ${failed[1].error ?? ""}` : "The run failed");
   }
+}
+
+/** Replay stored run `runId`: the server runs it again as it ran, past the result cache, and
+ * each node gets a verdict badge (identical, or what changed) when the replay ends. */
+export async function replayRun(runId: string): Promise<void> {
+  if (isActive(useRun.getState().phase)) return;
+  useRun.getState().starting();
+  try {
+    const accepted = await api.replayRun(runId);
+    for (const note of accepted.preflight) toast.info(String(note.message ?? `model ${String(note.model)} changed`));
+    useRun.getState().begin(accepted.id, useGraph.getState().nodes.map((n) => n.id), runId);
+    useUi.getState().showTab("runs");
+    follow(accepted.id);
+  } catch (err) {
+    const message = (err as Error).message;
+    useRun.getState().failedToStart(message);
+    toast.error(`Not replayed: ${message}`);
+  }
+}
+
+async function showVerdicts(runId: string): Promise<void> {
+  try {
+    const run = await api.readRun(runId);
+    useRun.getState().showVerdicts(run);
+    sayVerdicts(run);
+  } catch (err) {
+    toast.error(`Could not read the replay's verdicts: ${(err as Error).message}`);
+  }
+}
+
+function sayVerdicts(run: RunDetail): void {
+  const verdicts = Object.values(run.replay?.nodes ?? {});
+  const differ = verdicts.filter((v) => v.verdict !== "identical").length;
+  if (run.status !== "succeeded") toast.error(`Replay ${run.status}: ${run.error?.message ?? ""}`);
+  else if (!differ) toast.success(`Replay: all ${verdicts.length} nodes identical`);
+  else toast.info(`Replay: ${differ} of ${verdicts.length} nodes not identical (see the badges)`);
 }
 
 export async function cancelRun(): Promise<void> {

@@ -14,7 +14,7 @@ import { useRun } from "../stores/runStore";
 import { useSubgraphs } from "../stores/subgraphStore";
 import { useValidation } from "../stores/validationStore";
 import { PortRows } from "./Ports";
-import { RunBadge, RunDetails } from "./RunBadge";
+import { ReplayBadge, ReplayNote, RunBadge, RunDetails } from "./RunBadge";
 import { UnknownNode } from "./UnknownNode";
 
 const NO_PROBLEMS: Problem[] = [];
@@ -57,6 +57,7 @@ function KnownNode({ id, data, selected, entry }: { id: string; data: NodeData; 
   const resolved = useValidation((s) => s.types[id]);
   const problems = useValidation((s) => s.byNode[id]) ?? NO_PROBLEMS;
   const run = useRun((s) => s.nodes[id]);
+  const verdict = useRun((s) => s.replay?.nodes[id]);
   const wiredKey = useGraph((s) => s.wired[id] ?? "");
   const inputs = useMemo(() => inputPorts(entry, resolved), [entry, resolved]);
   const outputs = useMemo(() => outputPorts(entry, resolved), [entry, resolved]);
@@ -85,11 +86,13 @@ function KnownNode({ id, data, selected, entry }: { id: string; data: NodeData; 
         <Title id={id} data={data} entry={entry} />
         <span className="node-id">{id}</span>
         <RunBadge run={run} />
+        <ReplayBadge verdict={verdict} />
         {problems.length > 0 && <span className="problem-badge" title={problems.map((p) => p.message).join("\n")}>⚠ {problems.length}</span>}
       </div>
       {entry.type === SUBGRAPH && <SubgraphLine id={id} params={data.params} />}
       {nodeProblems.map((p, i) => <div key={i} className="node-problem">{p.message}</div>)}
       <PortRows nodeId={id} inputs={inputs} outputs={outputs} params={data.params} wired={wired} problems={problems} />
+      <ReplayNote verdict={verdict} />
       <RunDetails nodeId={id} run={run} full={entry.role === "output"} labels={labels} />
     </div>
   );

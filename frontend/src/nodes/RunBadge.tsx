@@ -2,6 +2,7 @@
  * error, and a preview of its outputs. */
 
 import { memo } from "react";
+import type { NodeVerdict, ReplayVerdict } from "../api/types";
 import type { NodeRun, NodeRunStatus } from "../stores/runStore";
 import { useUi } from "../stores/uiStore";
 import { OutputPreview, previewSrc } from "./OutputPreview";
@@ -20,6 +21,22 @@ export function RunBadge({ run }: { run: NodeRun | undefined }) {
   const pct = run.status === "running" && run.fraction !== null ? ` ${Math.round(run.fraction * 100)}%` : "";
   const time = run.status === "succeeded" && run.duration !== null ? ` ${run.duration < 10 ? run.duration.toFixed(2) : run.duration.toFixed(0)} s` : "";
   return <span className={`run-badge run-${run.status}`} data-status={run.status}>{LABELS[run.status]}{pct}{time}</span>;
+}
+
+const VERDICTS: Record<ReplayVerdict, string> = {
+  identical: "= identical", differs: "≠ differs", not_comparable: "? not compared", failed: "✕ not replayed",
+};
+
+/** A replayed node's verdict: its outputs hash as in the run replayed, or what changed. */
+export function ReplayBadge({ verdict }: { verdict: NodeVerdict | undefined }) {
+  if (!verdict) return null;
+  return <span className={`replay-badge replay-${verdict.verdict}`} data-verdict={verdict.verdict} title={verdict.message}>{VERDICTS[verdict.verdict]}</span>;
+}
+
+/** Why a replayed node is not identical, in the node's body. */
+export function ReplayNote({ verdict }: { verdict: NodeVerdict | undefined }) {
+  if (!verdict || verdict.verdict === "identical") return null;
+  return <div className="node-replay">{verdict.message}</div>;
 }
 
 interface Props {

@@ -2,7 +2,7 @@
  * websocket's events (`reduceEvent` is pure), or read back from a stored run. */
 
 import { create } from "zustand";
-import { UPSTREAM_FAILED, type NodeStatus, type RunDetail, type RunEvent, type RunStatus } from "../api/types";
+import { UPSTREAM_FAILED, type NodeStatus, type NodeVerdict, type RunDetail, type RunEvent, type RunStatus } from "../api/types";
 
 /** A node's state on the canvas, in the server's words (one set of names end to end; what a
  * person reads is `statusLabel`'s): the node's status (`pending` until it starts), except
@@ -31,10 +31,15 @@ export interface RunView {
   lastSeq: number;
   /** set when the canvas shows a stored run instead of a live one */
   past: { runId: string; createdAt: string } | null;
+  /** set when the run is a replay: the run it replays, and each node's verdict once known */
+  replay: { of: string; nodes: Record<string, NodeVerdict> } | null;
 }
 
 export interface RunState extends RunView {
-  begin: (runId: string, nodeIds: string[]) => void;
+  /** a run accepted by the server; `replayOf`: the run it replays */
+  begin: (runId: string, nodeIds: string[], replayOf?: string) => void;
+  /** the verdicts of a finished replay, read from its stored record */
+  showVerdicts: (run: RunDetail) => void;
   starting: () => void;
   failedToStart: (message: string) => void;
   apply: (event: RunEvent) => void;
@@ -46,7 +51,11 @@ export interface RunState extends RunView {
   clear: () => void;
 }
 
-const idle: RunView = { runId: null, phase: "idle", nodes: {}, error: null, duration: null, lastSeq: 0, past: null };
+const idle: RunView = { runId: null, phase: "idle", nodes: {}, error: null, duration: null, lastSeq: 0, past: null, replay: null };
+
+/** A stored run's replay verdicts, as the canvas keeps them. */
+export const replayOf = (run: RunDetail): RunView["replay"] =>
+  run.replay ? { of: run.replay.of, nodes: run.replay.nodes ?? {} } : null;
 
 const blank = (status: NodeRunStatus): NodeRun => ({
   status, fraction: null, message: "", preview: null, outputs: null, error: null, duration: null,
@@ -152,6 +161,7 @@ export function storedView(run: RunDetail): RunView {
   return {
     runId: run.id, phase: run.status, nodes, error: run.error?.message ?? null, duration: run.duration_s, lastSeq: Number.MAX_SAFE_INTEGER,
     past: { runId: run.id, createdAt: run.created_at },
+    replay: replayOf(run),
   };
 }
 
@@ -159,8 +169,12 @@ export const useRun = create<RunState>()((set, get) => ({
   ...idle,
   starting: () => set({ ...idle, phase: "starting" }),
   failedToStart: (message) => set({ ...idle, phase: "failed", error: message }),
-  begin: (runId, nodeIds) =>
-    set({ ...idle, runId, phase: "queued", nodes: Object.fromEntries(nodeIds.map((id) => [id, blank("pending")])) }),
+  begin: (runId, nodeIds, replay) =>
+    set({ ...idle, runId, phase: "queued", nodes: Object.fromEntries(nodeIds.map((id) => [id, blank("pending")])),
+      replay: replay ? { of: replay, nodes: {} } : null }),
+  showVerdicts: (run) => {
+    if (get().runId === run.id) set({ replay: replayOf(run) });
+  },
   apply: (event) => get().applyAll([event]),
   applyAll: (events) => {
     const s = get();
