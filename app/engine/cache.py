@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 Origin = dict[str, Any]
-"""What made a cached result: ``run_id``, ``provenance``, ``output_hashes``."""
+"""What made a cached result: ``run_id`` and the node's ``provenance`` then."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +88,7 @@ class ResultCache:
 
     def put(self, key: str, outputs: dict[str, Any], origin: Origin | None = None) -> None:
         """Keep ``outputs`` under ``key``; ``origin`` says what made them (the run, the node's
-        provenance, the outputs' hashes), so a node served from the cache can tell it too."""
+        provenance), so a node served from the cache can tell it too."""
         size = estimate_size(outputs)
         if size > self.max_bytes:
             return  # larger than the whole budget: never cached

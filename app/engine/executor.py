@@ -25,7 +25,6 @@ from app.engine.backend import GPU_LOCK, Backend, ThreadBackend
 from app.engine.cache import ResultCache, Signature, params_hash
 from app.engine.context import CancelToken, RunContext
 from app.engine.events import Emitter, EventSink
-from app.engine.hashing import output_hashes
 from app.engine.problems import Problem
 from app.engine.records import GraphInvalid, NodeRecord, RunResult
 from app.engine.subgraphs import SubgraphNodes, flatten, has_subgraphs
@@ -252,7 +251,6 @@ class _Run:
             hit, origin = entry
             record.status, record.reason, record.outputs = NodeStatus.CACHED, "unchanged", hit
             record.provenance = {**origin.get("provenance", {}), "computed_by_run": origin.get("run_id")}
-            record.output_hashes = origin.get("output_hashes") or output_hashes(hit)
             self.values[nid] = hit
             self.ex.cache.remember(self.scope, nid, signature)
             self.emit(EventType.NODE_CACHED, nid, reason="unchanged", **self._settled(record))
@@ -328,11 +326,10 @@ class _Run:
             self._fail(record, code, message)
             return
         record.status, record.outputs = NodeStatus.SUCCEEDED, out
-        record.output_hashes = output_hashes(out)
-        record.provenance = {**record.provenance, "node_version": node.cls.version}
+        record.provenance["node_version"] = node.cls.version
         self.values[node.id] = out
         if node.id not in self.always:
-            origin = {"run_id": self.emit.run_id, "provenance": record.provenance, "output_hashes": record.output_hashes}
+            origin = {"run_id": self.emit.run_id, "provenance": record.provenance}
             self.ex.cache.put(record.cache_key, out, origin)
             self.ex.cache.remember(self.scope, node.id, signature)
         self.emit(EventType.NODE_FINISHED, node.id, duration_s=seconds, **self._settled(record))

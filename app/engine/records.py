@@ -34,10 +34,21 @@ class NodeRecord:
     provenance: dict[str, Any] = field(default_factory=dict)
     """What the node's run depended on (models and their sha256, seeds, sampling); for a
     cached node, what the run that computed the outputs recorded."""
-    output_hashes: dict[str, str | None] = field(default_factory=dict)
-    """``sha256:...`` of each output's content (``app.engine.hashing``); None: not hashable."""
+    _hashes: dict[str, str | None] | None = field(default=None, repr=False)
     traceback: str | None = None
     """For the server log only; never sent to a client."""
+
+    @property
+    def output_hashes(self) -> dict[str, str | None]:
+        """``sha256:...`` of each output's content (``app.engine.hashing``; None: not hashable),
+        computed when first asked: a run nobody stores or compares pays nothing for it."""
+        if self._hashes is None:
+            if not self.outputs or self.status not in (NodeStatus.SUCCEEDED, NodeStatus.CACHED):
+                return {}
+            from app.engine.hashing import output_hashes
+
+            self._hashes = output_hashes(self.outputs)
+        return self._hashes
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -333,7 +333,6 @@ class SubgraphNodes:
             self.emit(EventType.NODE_FAILED, gid, code=FailureCode.CANCELLED, message=record.reason)
             return
         record.outputs = {port: self.values.get(io, {}).get("value") for port, io in self.outputs[gid].items()}
-        record.output_hashes = {port: self.records[io].output_hashes.get("value") for port, io in self.outputs[gid].items()}
         self.values[gid] = record.outputs
         if all(m.status == NodeStatus.CACHED for m in members):
             record.status, record.reason = NodeStatus.CACHED, "unchanged"
