@@ -11,13 +11,11 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from app.cli import replay
-from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError
-from app.engine.vocabulary import FailureCode, NodeStatus, RunStatus
+from app.cli import replay, running
+from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, read_document
 
-__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNREADABLE", "CliError", "main"]
+__all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNREADABLE", "CliError", "main", "read_document"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,30 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--json", action="store_true", help="print the full report as JSON")
     val.set_defaults(func=cmd_validate)
 
-    run = sub.add_parser("run", help="run a graph file and print its outputs")
-    run.add_argument("file", type=Path)
-    run.add_argument("--input", "-i", action="append", default=[], metavar="NODE_ID=VALUE",
-                     help="a value for an io input node (repeatable)")
-    run.add_argument("--json", action="store_true", help="print the run record as JSON, no progress bars")
-    run.add_argument("--out", type=Path, default=None, metavar="DIR",
-                     help="write image and audio outputs into DIR as PNG and WAV files, and print their paths")
-    run.set_defaults(func=cmd_run)
-
-    replay.add_parser(sub)  # commands with a module of their own register themselves
+    running.add_parser(sub)  # commands with a module of their own register themselves
+    replay.add_parser(sub)
     return p
-
-
-def read_document(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise CliError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CliError(f"{path}: cannot read it ({exc.__class__.__name__}: {exc})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CliError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -293,106 +270,3 @@ def cmd_validate(args: argparse.Namespace) -> int:
         for p in checked.problems:
             print(f"  [{p.code}] {p.message}")
     return EXIT_OK if checked.ok else EXIT_INVALID
-
-
-def parse_inputs(pairs: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for pair in pairs:
-        node_id, sep, value = pair.partition("=")
-        if not sep or not node_id:
-            raise CliError(f"--input {pair!r}: write it as NODE_ID=VALUE")
-        out[node_id] = value
-    return out
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from app.engine.executor import Executor, GraphInvalid
-    from app.settings import Settings
-    from nodes.registry import default_registry
-
-    document = read_document(args.file)
-    inputs = parse_inputs(args.input)
-    settings = Settings()  # the server's limits hold in the terminal too
-    executor = Executor(default_registry(), node_timeout_s=settings.node_timeout_s,
-                        max_text_output_bytes=settings.max_text_output_bytes)
-    try:
-        if args.json:
-            result = executor.run(document, inputs, scope=str(args.file))
-        else:
-            from app.cli.progress import ProgressView
-
-            with ProgressView() as view:
-                result = executor.run(document, inputs, on_event=view.on_event, scope=str(args.file))
-    except GraphInvalid as exc:
-        if args.json:
-            print(json.dumps({"status": "invalid", "problems": [p.to_json() for p in exc.problems]}, indent=2))
-        else:
-            print(f"{args.file}: {len(exc.problems)} problem(s), nothing ran", file=sys.stderr)
-            for p in exc.problems:
-                print(f"  [{p.code}] {p.message}", file=sys.stderr)
-        return EXIT_INVALID
-    finally:
-        executor.backend.shutdown()
-    outputs = dict(result.outputs)
-    if args.out is not None:
-        outputs.update(_write_media(result.outputs, args.out))
-    if args.json:
-        print(json.dumps({
-            "run_id": result.run_id,
-            "status": result.status,
-            "duration_s": result.duration_s,
-            "outputs": outputs,
-            "nodes": {nid: r.to_json() for nid, r in result.nodes.items()},
-        }, indent=2, default=repr))
-    else:
-        _print_outputs(result, outputs)
-    return EXIT_OK if result.status == RunStatus.SUCCEEDED else EXIT_INVALID
-
-
-def _write_media(outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
-    """Image outputs as ``<node id>.png``, audio as ``<node id>.wav``; what each became."""
-    from app.services.outputs import _is_audio, _is_image, wav_bytes
-
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"--out {folder}: cannot make the folder: {exc.strerror or exc}") from None
-    written: dict[str, dict[str, str]] = {}
-    for nid, value in outputs.items():
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nid).strip(".") or "output"
-        if _is_image(value):
-            path = folder / f"{safe}.png"
-            value.save(path, format="PNG")
-        elif _is_audio(value):
-            path = folder / f"{safe}.wav"
-            path.write_bytes(wav_bytes(value["samples"], int(value["sample_rate"])))
-        else:
-            continue
-        written[nid] = {"file": str(path)}
-    return written
-
-
-def _print_outputs(result: Any, outputs: dict[str, Any]) -> None:
-    for nid, rec in result.nodes.items():
-        if rec.status == NodeStatus.FAILED and rec.error and rec.error["code"] != FailureCode.UPSTREAM_FAILED:
-            print(f"node {nid!r} failed: {rec.error['message']}", file=sys.stderr)
-    for nid, value in outputs.items():
-        if isinstance(value, dict) and set(value) == {"file"}:
-            print(f"── {nid} ──\n{value['file']}")
-            continue
-        text = value if isinstance(value, str) else json.dumps(value, indent=2, default=_describe)
-        print(f"── {nid} ──\n{text}")
-    print(f"run {result.status} in {result.duration_s:.2f} s "
-          f"({len(result.ran)} ran, {len(result.cached)} cached)", file=sys.stderr)
-
-
-def _describe(value: Any) -> str:
-    """What an output that is not JSON is, in words (an image, a sound): no Python repr."""
-    from app.services.outputs import _is_audio, _is_image
-
-    if _is_image(value):
-        return f"<image {value.size[0]}x{value.size[1]}: write it with --out DIR>"
-    if _is_audio(value):
-        return f"<audio {len(value['samples']) / max(1, int(value['sample_rate'])):.1f} s: write it with --out DIR>"
-    return f"<{type(value).__name__}>"
-

@@ -48,7 +48,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if not args.json:
             for note in plan.preflight:
                 print(f"genaisys: {note['message']}", file=sys.stderr)
-        checked = validate(plan.document, registry, subgraphs=saved_graphs(sessions, plan.owner_id), graph_id=plan.graph_id)
+        bundle = isinstance(plan.document, dict) and plan.document.get("graphs")  # a file's run: its own subgraphs
+        checked = validate(plan.document, registry, subgraphs=None if bundle else saved_graphs(sessions, plan.owner_id),
+                           graph_id=plan.graph_id)
         if not checked.ok:
             problems = "; ".join(f"{p.where()}: {p.message}" for p in checked.problems[:3])
             raise CliError(f"run {plan.of}: its graph has problems with the nodes installed now: {problems}", EXIT_INVALID)

@@ -176,7 +176,9 @@ def submit_run(runs: Any, registry: Registry, document: dict[str, Any], inputs: 
     Raises InvalidGraph (the graph has problems; ``invalid`` words it), InvalidInputs (its
     input nodes refuse the inputs) or TooManyQueued (its owner has the most runs waiting);
     nothing is recorded then. ``replay`` (a ``ReplayPlan``) makes the run a replay of a stored one."""
-    checked = validate(document, registry, subgraphs=saved_graphs(runs.sessions, owner_id), graph_id=graph_id)
+    bundled = replay is not None and bool(document.get("graphs"))  # a replayed file run: the subgraphs it carried
+    checked = validate(document, registry, subgraphs=None if bundled else saved_graphs(runs.sessions, owner_id),
+                       graph_id=graph_id)
     if not checked.ok:
         raise InvalidGraph(invalid.format(n=len(checked.problems)), checked)
     try:

@@ -28,6 +28,10 @@ class LiveRun:
     inputs: dict[str, Any]
     owner_id: str | None = None
     """Whose run it is (a demo's run: its graph's owner); its nodes see it, its store is theirs."""
+    listener: Any = None
+    """Called with each event on the run's thread (the CLI's progress bars), or None."""
+    result: Any = None
+    """The executor's ``RunResult`` once the run has ended."""
     replay: Any = None
     """A ``ReplayPlan`` when this run replays a stored one (past the cache, compared at the end)."""
     cancel: CancelToken = field(default_factory=CancelToken)

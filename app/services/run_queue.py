@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app.engine.events import Event
-from app.engine.executor import Executor, NodeRecord, apply_inputs
+from app.engine.executor import Executor, NodeRecord, RunResult, apply_inputs
 from app.engine.provenance import library_versions, node_provenance
 from app.engine.validate import CheckedGraph
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
@@ -197,6 +197,23 @@ class RunManager:
         self._queue.put(owner_id, run_id)
         return run_id
 
+    def run_here(self, checked: CheckedGraph, inputs: dict[str, Any], *, document: dict[str, Any],
+                 graph_id: str | None = None, graph_version_id: Any = None, owner_id: str | None = None,
+                 listener: Callable[[Event], Any] | None = None) -> tuple[str, RunResult | None]:
+        """Record a run and execute it on the calling thread (``genaisys run``): the same
+        record, node results and events as a queued run's, in the same history. ``listener``
+        sees each event as it happens. Returns the run's id and result (None if the run hit
+        an internal error, which is recorded). Raises GraphInvalid for refused inputs."""
+        apply_inputs(checked, inputs)
+        run_id = uuid.uuid4().hex
+        with self.sessions() as session, session.begin():
+            owner_id = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
+                                       document=document, inputs=inputs, owner_id=owner_id).owner_id
+        live = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, listener=listener)
+        self._live[run_id] = live
+        self._settle(live)
+        return run_id, live.result
+
     def live(self, run_id: str) -> LiveRun | None:
         return self._live.get(run_id)
 
@@ -236,6 +253,8 @@ class RunManager:
             repo.mark_run_started(session, run_id=live.id)
 
         def on_event(event: Event) -> None:
+            if live.listener is not None:
+                live.listener(event)
             data = event.to_json()
             if "preview" in event.data:
                 data["data"] = {**event.data, "preview": preview(event.data["preview"])}
@@ -249,6 +268,7 @@ class RunManager:
             scope=live.graph_id or "unsaved", on_node_settled=lambda record: self._store_node(live, record),
             owner_id=live.owner_id, bypass_cache=live.replay is not None,
         )
+        live.result = result
         outputs = {nid: self._summary(v) for nid, v in result.outputs.items()}
         error = None
         if result.status == RunStatus.FAILED:
