@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     model_budget_bytes: int = Field(default=DEFAULT_MODEL_BUDGET_BYTES, description="how much the loaded models "
                                     "may weigh together; the least recently used are dropped beyond it")
     custom_nodes: str = Field(default="", description="folders of custom node files (*.py), os.pathsep-separated")
+    chroma_url: str = Field(default="", description="a Chroma server (http://host:port) for the store nodes; "
+                            "empty: the embedded store in the data directory")
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3
@@ -87,7 +89,8 @@ class Settings(BaseSettings):
     def runtime(self) -> RuntimeConfig:
         """What the nodes need of these settings (``nodes.runtime.config``)."""
         return RuntimeConfig(data_dir=self.data_dir, file_roots=self.read_roots, device=self.device,
-                             model_budget_bytes=self.model_budget_bytes, custom_nodes=split_paths(self.custom_nodes))
+                             model_budget_bytes=self.model_budget_bytes, custom_nodes=split_paths(self.custom_nodes),
+                             chroma_url=self.chroma_url.strip())
 
     def configure_nodes(self) -> RuntimeConfig:
         """Make ``runtime()`` the nodes' configuration for the rest of this process."""

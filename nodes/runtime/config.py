@@ -46,6 +46,9 @@ class RuntimeConfig:
     """How much the loaded models may weigh together (GENAISYS_MODEL_BUDGET_BYTES)."""
     custom_nodes: tuple[Path, ...] = ()
     """Folders of custom node files loaded into the default registry (GENAISYS_CUSTOM_NODES)."""
+    chroma_url: str = ""
+    """A Chroma server (``http://host:port``) the store nodes use by default; empty: the
+    embedded store in the data directory (GENAISYS_CHROMA_URL)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RuntimeConfig:
@@ -57,6 +60,7 @@ class RuntimeConfig:
             device=env.get("GENAISYS_DEVICE", ""),
             model_budget_bytes=parse_budget(env.get("GENAISYS_MODEL_BUDGET_BYTES")),
             custom_nodes=split_paths(env.get("GENAISYS_CUSTOM_NODES", "")),
+            chroma_url=env.get("GENAISYS_CHROMA_URL", "").strip(),
         )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
-from nodes.stores._chroma import collection, store_folder
+from nodes.stores._chroma import collection, store_of
 
 
 class ChromaQuery(Node):
@@ -33,8 +33,8 @@ class ChromaQuery(Node):
         if len(query) == 0:
             raise NodeError("the query has no vector: embed a question first")
         vector = [float(x) for x in query[0]]
-        folder = store_folder(collection.get("path", ""), ctx.owner_id)
-        coll = _open(folder, collection["name"], len(vector))
+        store = store_of(collection.get("path", ""), ctx.owner_id)
+        coll = _open(store, collection["name"], len(vector))
         try:
             found = coll.query(query_embeddings=[vector], n_results=top_k, where=where or None,
                                include=["documents", "metadatas", "distances"])

@@ -11,7 +11,7 @@ import hashlib
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
-from nodes.stores._chroma import collection, flat_metadata, store_folder
+from nodes.stores._chroma import Store, collection, flat_metadata, store_of
 
 BATCH = 256
 
@@ -26,7 +26,8 @@ class ChromaWrite(Node):
         Input("embeddings", "Embedding[d]"),
         Input("collection", "Text", default="documents", connectable=False, help="Collection name"),
         Input("path", "Text", default="", connectable=False,
-              help="Chroma folder; empty: the studio's store (on a studio with users, your own)"),
+              help="Chroma folder or server URL (http://host:port); empty: the studio's store "
+                   "(on a studio with users, your own)"),
         Input("reset", "Boolean", default=False, help="Empty the collection before adding"),
     )
     outputs = (Output("collection", "Collection[d]"), Output("count", "Integer"))
@@ -37,14 +38,14 @@ class ChromaWrite(Node):
         if len(vectors) != len(documents):
             raise NodeError(f"{len(documents)} documents but {len(vectors)} embeddings: embed the same documents you add")
         dim = len(vectors[0]) if vectors else None
-        folder = store_folder(path, ctx.owner_id)
+        store = store_of(path, ctx.owner_id)
         name = collection.strip() or "documents"
         if reset:
             from nodes.stores._chroma import client
 
-            if name in [c.name for c in client(folder).list_collections()]:
-                client(folder).delete_collection(name)
-        coll = _collection(folder, name, dim)
+            if store.name(name) in [c.name for c in client(store).list_collections()]:
+                client(store).delete_collection(store.name(name))
+        coll = _collection(store, name, dim)
         for start in range(0, len(documents), BATCH):
             docs = documents[start:start + BATCH]
             coll.upsert(
@@ -58,8 +59,8 @@ class ChromaWrite(Node):
         return {"collection": {"path": (path or "").strip(), "name": name, "dim": dim, "count": count}, "count": count}
 
 
-def _collection(folder: Any, name: str, dim: int | None) -> Any:
-    return collection(folder, name, dim, create=True)
+def _collection(store: Store, name: str, dim: int | None) -> Any:
+    return collection(store, name, dim, create=True)
 
 
 def doc_id(doc: dict[str, Any]) -> str:

@@ -190,6 +190,28 @@ def test_each_user_has_a_chroma_store_of_their_own(studio: SimpleNamespace) -> N
         store_folder(str(studio.private / "db"), None)
 
 
+def test_a_fenced_studio_reaches_only_its_own_chroma_server(studio: SimpleNamespace,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A node's path may name a Chroma server by URL; on a studio with users or a file fence,
+    only the configured one (a node must not make the server call another address)."""
+    from nodes.stores._chroma import store_of
+
+    for owner in ("alice", None):
+        with pytest.raises(NodeError, match="not available on this studio"):
+            store_of("http://10.0.0.7:8000", owner)
+        assert store_of("", owner).folder is not None  # no server configured: the embedded store
+    monkeypatch.setenv("GENAISYS_CHROMA_URL", "http://127.0.0.1:8011")
+    alice, bob = store_of("", "alice"), store_of("", "bob")
+    assert alice.url == bob.url == "http://127.0.0.1:8011" and alice.folder is None
+    assert alice.name("docs") != bob.name("docs") and alice.name("docs").endswith("_docs")  # each user's own names
+    assert store_of("http://127.0.0.1:8011/", "alice").prefix == alice.prefix  # the configured server, spelled out
+    assert store_of("", None).name("docs") == "docs"
+    with pytest.raises(NodeError, match="not available"):
+        store_of("http://127.0.0.1:8012", None)
+    monkeypatch.setenv("GENAISYS_FILE_ROOTS", "")  # a local, unfenced studio without users: any server
+    assert store_of("http://127.0.0.1:8012", None).url == "http://127.0.0.1:8012"
+
+
 def test_a_query_never_creates_a_store(studio: SimpleNamespace) -> None:
     from nodes.stores.chroma_query import ChromaQuery
 
