@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("file", type=Path)
     val.add_argument("--json", action="store_true", help="print the full report as JSON")
     val.set_defaults(func=cmd_validate)
+    __import__("app.cli.analyze", fromlist=["register"]).register(sub)  # in its own module: this one is full
 
     run = sub.add_parser("run", help="run a graph file and print its outputs")
     run.add_argument("file", type=Path)
