@@ -30,6 +30,7 @@ from app.engine.checked import CheckedGraph
 from app.engine.problems import Problem
 from app.engine.subgraphs import Resolver, flatten, has_subgraphs
 from app.engine.validate import validate
+from nodes.api import NodeError
 from nodes.memory import MemoryEstimate, human_bytes, unknown
 from nodes.registry import Registry
 from nodes.runtime.config import current
@@ -125,8 +126,11 @@ def analyze(document: Any, registry: Registry, *, subgraphs: Resolver | None = N
         return Analysis(checked, budget_bytes=budget)
     params = {nid: node.params for nid, node in checked.nodes.items()}
     flat, flat_params = flatten(checked, params) if has_subgraphs(checked) else (checked, params)
-    device = planned_device()
-    total, available, kind = device_memory(device)
+    try:
+        device = planned_device()
+        total, available, kind = device_memory(device)
+    except NodeError as exc:  # a configured device this machine lacks: every model would fail to load
+        device, total, available, kind = current().device, None, None, str(exc)
     analysis = Analysis(checked, device, kind, total, available, budget)
     order = list(nx.topological_sort(flat.graph))
     values = {nid: _values(flat, flat_params, nid) for nid in order}
