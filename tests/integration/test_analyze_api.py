@@ -30,7 +30,7 @@ def test_analyze_reports_memory_determinism_and_lineage(tmp_path: Path) -> None:
     report = resp.json()
     assert report["valid"] is True and report["budget_bytes"] == 100_000_000
     assert {m["node_id"] for m in report["models"]} == {"embed_docs", "embed_question", "llm"}
-    assert report["device"]["name"] == "cpu" and report["total_bytes"] > 600_000_000
+    assert report["device"]["total_bytes"] > 0 and report["total_bytes"] > 250_000_000  # the LLM dequantised
     [warning] = report["warnings"]
     assert warning["code"] == "over_model_budget" and set(warning["nodes"]) == {"embed_docs", "embed_question", "llm"}
     answer = next(o for o in report["outputs"] if o["node_id"] == "answer")

@@ -2,7 +2,8 @@
 really takes when it loads, measured in a fresh process per model (``memory_probe.py`` says
 how): within 25 %. The shipped models (MiniLM, SmolLM2 — a Q4_1 GGUF that is float32 once
 loaded —, faster-whisper tiny.en), the locally built tiny-sd, and a CLIP built here with
-random weights (no CLIP ships in any package)."""
+random weights (no CLIP ships in any package). On the CPU, whatever the machine has: resident
+memory is the host's."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def probe(family: str, model: str | None = None) -> dict[str, Any]:
     """Run the measurement in a process of its own: no other model, no import of another
     test, shares its memory."""
     cmd = [sys.executable, str(ROOT / "tests" / "models" / "memory_probe.py"), family, *([model] if model else [])]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GENAISYS_DEVICE": "cpu"}  # RSS is the host's memory
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     figures = json.loads(done.stdout.strip().splitlines()[-1])
@@ -62,8 +63,8 @@ def test_the_llm_is_estimated_dequantised_not_as_its_file():
     model_folder(source)  # converted once for the session (as the LLM tests do)
     assert prepared_folder(gguf) is not None
     estimate = estimate_llm("SmolLM2-135M-Instruct")
-    assert estimate.bytes == torch_bytes(gguf_tensors(gguf).numels, "float32")
-    assert estimate.bytes is not None and estimate.bytes > 4 * gguf.stat().st_size
+    assert estimate.bytes == torch_bytes(gguf_tensors(gguf).numels, estimate.dtype)  # float32 on the CPU
+    assert estimate.bytes is not None and estimate.bytes > 2 * gguf.stat().st_size
 
 
 def test_tiny_sd_before_it_is_built_is_estimated_from_its_recipe(tmp_path, monkeypatch):

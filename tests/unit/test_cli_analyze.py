@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from app.cli.main import main
+from nodes.runtime.device import planned_device
 
 ROOT = Path(__file__).resolve().parents[2]
 RAG = ROOT / "examples" / "rag.json"
@@ -18,12 +19,12 @@ def test_analyze_json_reports_memory_determinism_and_lineage(capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["valid"] is True and report["problems"] == []
     assert {"warnings", "device", "budget_bytes", "total_bytes", "models", "outputs"} <= set(report)
-    assert report["device"]["name"] == "cpu" and report["device"]["memory"].startswith("RAM")
+    assert report["device"]["name"] == planned_device() and report["device"]["total_bytes"] > 0
     models = {m["node_id"]: m for m in report["models"]}
     assert set(models) == {"embed_docs", "embed_question", "llm"}
     for m in models.values():
         assert {"model", "key", "dtype", "bytes", "parameters", "source", "shared_with"} <= set(m)
-    assert models["llm"]["bytes"] > 500_000_000  # dequantised to float32, not the ~100 MB file
+    assert models["llm"]["bytes"] > 250_000_000  # dequantised (float32 on the CPU), not the ~100 MB file
     answer = next(o for o in report["outputs"] if o["node_id"] == "answer")
     assert answer["deterministic"] is True and answer["inputs"] == ["question"]
     assert {m["node_id"] for m in answer["models"]} == set(models)
