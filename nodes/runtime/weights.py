@@ -80,14 +80,15 @@ def safetensors_tensors(path: Path) -> Tensors:
         (size,) = struct.unpack("<Q", head)
         if size > MAX_HEADER_BYTES:
             raise ValueError(f"{path.name} is not a safetensors file (its header length is {size})")
-        header = json.loads(handle.read(size))
-    if not isinstance(header, dict):
-        raise ValueError(f"{path.name} is not a safetensors file")
-    header.pop("__metadata__", None)
-    numels, dtypes = [], []
-    for info in header.values():
-        numels.append(math.prod(int(d) for d in info["shape"]))
-        dtypes.append(SAFETENSORS_DTYPES.get(str(info["dtype"]), str(info["dtype"]).lower()))
+        try:
+            header = json.loads(handle.read(size))
+            if not isinstance(header, dict):
+                raise ValueError("its header is not a JSON object")
+            header.pop("__metadata__", None)
+            numels = [math.prod(int(d) for d in info["shape"]) for info in header.values()]
+            dtypes = [SAFETENSORS_DTYPES.get(str(info["dtype"]), str(info["dtype"]).lower()) for info in header.values()]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path.name} is not a safetensors file ({type(exc).__name__}: {exc})") from None
     return _remember(path, Tensors(tuple(numels), tuple(dtypes), (path,)))
 
 
