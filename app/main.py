@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse
 from app.api import errors
 from app.api.auth import AuthGate, ShareGuard
 from app.api.routes import (
+    analyze,
     artifacts,
     auth,
     demos,
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GenAISys Studio", version="0.1.0", lifespan=lifespan,
                   description="Compose generative AI systems as typed graphs; run them; keep every version and run.")
     errors.install(app)
-    for module in (auth, nodes, validate, exchange, graphs, runs, artifacts, uploads, shares, demos):
+    for module in (auth, nodes, validate, analyze, exchange, graphs, runs, artifacts, uploads, shares, demos):
         app.include_router(module.router)
     app.include_router(runs.graph_router)
     app.include_router(shares.pages)

@@ -17,11 +17,14 @@ import inspect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from nodes.types import Bindings, Type, Var, parse_type
+
+if TYPE_CHECKING:
+    from nodes.memory import MemoryEstimate
 
 __all__ = ["Input", "Output", "Node", "Context", "NodeCancelled", "NodeError"]
 
@@ -255,6 +258,14 @@ class Node:
         ``values`` holds what is known of the node's inputs by name (an unset one is absent:
         its default applies). A node that answers is never served from the result cache, and
         the analysis and replay report its outputs as non-deterministic."""
+        return None
+
+    @classmethod
+    def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
+        """The memory this node's model will take once loaded, read from the model files'
+        headers on the device the runtime will pick (see ``nodes.memory``); None for a node
+        that loads no model. ``values`` as for ``nondeterminism``. Must never raise nor load
+        anything: an estimate it cannot make has ``bytes=None`` and says why."""
         return None
 
     @classmethod

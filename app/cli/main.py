@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.cli import replay, running
+from app.cli import analyze, replay, running
 from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, read_document
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNREADABLE", "CliError", "main", "read_document"]
@@ -87,7 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     val.add_argument("--json", action="store_true", help="print the full report as JSON")
     val.set_defaults(func=cmd_validate)
 
-    running.add_parser(sub)  # commands with a module of their own register themselves
+    analyze.register(sub)  # commands with a module of their own register themselves
+    running.add_parser(sub)
     replay.add_parser(sub)
     return p
 

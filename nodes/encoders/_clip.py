@@ -8,8 +8,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
+from nodes.memory import MemoryEstimate, unknown
 from nodes.runtime import get_runtime, pick_device
+from nodes.runtime.device import planned_device
 from nodes.runtime.sources import ModelSource, resolve_model
+from nodes.runtime.weights import folder_estimate
 from nodes.types import Bindings
 
 DEFAULT = "openai/clip-vit-base-patch32"
@@ -30,6 +33,10 @@ class ClipEncoder(Node):
     def type_bindings(cls, params: Mapping[str, Any]) -> Bindings:
         dim = projection_dim(str(params.get("model") or DEFAULT))
         return {"d": dim} if dim else {}
+
+    @classmethod
+    def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
+        return estimate(str(values.get("model") or DEFAULT))
 
 
 def source(model: str) -> ModelSource:
@@ -57,6 +64,16 @@ def load(model: str, ctx: Context | None) -> tuple[Any, Any, str]:
 
     proc, clip = get_runtime().load(f"clip:{src.key}:{device}", loader, ctx=ctx, identity=src.identity)
     return proc, clip, device
+
+
+def estimate(model: str) -> MemoryEstimate:
+    """What ``load`` will hold: both towers, in the checkpoint's own dtype, one per model."""
+    device = planned_device()
+    try:
+        src = source(model)
+    except NodeError as exc:
+        return unknown(model, f"clip:{model}", device, "", str(exc))
+    return folder_estimate(src, f"clip:{src.key}:{device}", device)
 
 
 def projection_dim(model: str) -> int | None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.api import Context, Node, Output
+from nodes.api import Context, Output
 from nodes.models._diffusion import load_diffusion, session
-from nodes.models._diffusion_inputs import adapter_input, model_input, prompt_inputs
+from nodes.models._diffusion_inputs import PipelineNode, adapter_input, model_input, prompt_inputs
 
 
-class SdPromptEncoder(Node):
+class SdPromptEncoder(PipelineNode):
     """Encodes a prompt (and a negative prompt, for guidance) with the pipeline's CLIP text
     encoder, exactly as the one-node pipeline does (``pipe.encode_prompt``). The result only
     fits a denoiser of the same model. A LoRA adapter with text-encoder weights applies here;

@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
+from nodes.memory import MemoryEstimate, unknown
 from nodes.runtime import get_runtime, pick_device, resolve_model
+from nodes.runtime.device import planned_device
+from nodes.runtime.weights import folder_estimate
 from nodes.types import Bindings
 
 BATCH = 32
@@ -38,6 +41,10 @@ class TextEmbedder(Node):
         dim = embedding_dimension(str(params.get("model") or cls.input("model").default))
         return {"d": dim} if dim else {}
 
+    @classmethod
+    def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
+        return estimate_encoder(str(values.get("model") or cls.input("model").default))
+
     def run(self, ctx: Context, texts: list[str] | None, documents: list[dict[str, Any]] | None,
             model: str, max_length: int) -> dict[str, Any]:
         if (texts is None) == (documents is None):
@@ -61,6 +68,17 @@ def load_encoder(model: str, ctx: Context | None) -> tuple[Any, Any, str]:
 
     tok, enc = get_runtime().load(f"text-embedder:{source.key}:{device}", loader, ctx=ctx, identity=source.identity)
     return tok, enc, device
+
+
+def estimate_encoder(model: str) -> MemoryEstimate:
+    """What ``load_encoder`` will hold: the weights in the checkpoint's own dtype (it loads
+    with transformers' default, ``dtype="auto"``), under the same runtime key."""
+    device = planned_device()
+    try:
+        source = resolve_model(model, "text-embedder")
+    except NodeError as exc:
+        return unknown(model, f"text-embedder:{model}", device, "", str(exc))
+    return folder_estimate(source, f"text-embedder:{source.key}:{device}", device)
 
 
 def embed(items: list[str], tokenizer: Any, encoder: Any, device: str, max_length: int, ctx: Context | None) -> Any:

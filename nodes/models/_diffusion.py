@@ -38,12 +38,21 @@ from pathlib import Path
 from typing import Any
 
 from nodes.api import Context, NodeError
+from nodes.memory import DTYPE_BYTES, TENSOR_OVERHEAD_BYTES, MemoryEstimate, torch_bytes, unknown
 from nodes.models._adapters import AdapterSlots
-from nodes.models._tiny_sd import TINY_SD, is_built, tiny_sd_path
+from nodes.models._tiny_sd import (
+    RECIPE_PARAMETERS,
+    RECIPE_TENSORS,
+    TINY_SD,
+    is_built,
+    planned_path,
+    tiny_sd_path,
+)
 from nodes.runtime.cache import get_runtime
-from nodes.runtime.device import default_dtype, pick_device
+from nodes.runtime.device import default_dtype, dtype_name, pick_device, planned_device
 from nodes.runtime.paths import check_tree, resolve_path
 from nodes.runtime.sources import ModelSource, is_hub_id, local_model_path, resolve_model
+from nodes.runtime.weights import NO_TENSORS, folder_estimate, folder_tensors
 
 DEFAULT_MODEL = TINY_SD
 SCHEDULERS: dict[str, str | None] = {
@@ -99,6 +108,44 @@ def locate(name: str, ctx: Context | None = None) -> ModelSource:
         f"diffusion model {name!r} is neither {TINY_SD!r} (the built-in tiny pipeline), nor an existing "
         "diffusers folder or .safetensors file, nor a hub id like 'runwayml/stable-diffusion-v1-5'"
     )
+
+
+def estimate_diffusion(name: str) -> MemoryEstimate:
+    """What ``load_diffusion`` will hold, under its runtime key: the pipeline's torch parts
+    (UNet, VAE, text encoders) in the device's dtype, read from their safetensors headers.
+    ``tiny-sd`` not built yet is estimated from its recipe, whose sizes are fixed."""
+    name = (name or "").strip() or DEFAULT_MODEL
+    device = planned_device()
+    dtype = dtype_name(device)
+    if name.lower() == TINY_SD:
+        folder = planned_path()
+        if not is_built(folder):
+            return MemoryEstimate(model=TINY_SD, key=f"diffusion:{folder}", device=device, dtype=dtype,
+                                  bytes=RECIPE_PARAMETERS * DTYPE_BYTES[dtype] + RECIPE_TENSORS * TENSOR_OVERHEAD_BYTES,
+                                  parameters=RECIPE_PARAMETERS, source=f"the {TINY_SD} recipe's known sizes",
+                                  note="built on first use; not built yet")
+        source = ModelSource(TINY_SD, folder, kind="diffusion")
+    else:
+        try:
+            if local_model_path(name, "diffusion") is None and not is_hub_id(name):
+                raise NodeError(f"diffusion model {name!r} is neither {TINY_SD!r}, nor an existing diffusers folder "
+                                "or .safetensors file, nor a hub id")
+            source = resolve_model(name, "diffusion")
+        except NodeError as exc:
+            return unknown(name, f"diffusion:{name}", device, dtype, str(exc))
+    key = f"diffusion:{source.key}"
+    if source.path is None or source.path.is_file():
+        return folder_estimate(source, key, device, dtype)
+    try:
+        parts = [folder_tensors(sub) for sub in sorted(source.path.iterdir()) if sub.is_dir() and sub.name != "safety_checker"]
+    except (OSError, ValueError, KeyError) as exc:
+        return unknown(source.name, key, device, dtype, f"cannot read the weights' headers of {source.path.name}: {exc}")
+    tensors = sum(parts, NO_TENSORS)
+    if not tensors.numels:
+        return unknown(source.name, key, device, dtype, f"{source.path} holds no .safetensors weights to read sizes from")
+    return MemoryEstimate(model=source.name, key=key, device=device, dtype=dtype, bytes=torch_bytes(tensors.numels, dtype),
+                          parameters=tensors.parameters,
+                          source=f"safetensors headers of {len(tensors.files)} parts ({tensors.stored_dtype} stored, {dtype} in memory)")
 
 
 def load_diffusion(name: str, ctx: Context | None = None) -> DiffusionModel:

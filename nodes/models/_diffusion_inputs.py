@@ -3,11 +3,22 @@ and the provenance of the sampling they take."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from nodes.api import Context, Input
-from nodes.models._diffusion import DEFAULT_MODEL, SCHEDULERS
+from nodes.api import Context, Input, Node
+from nodes.memory import MemoryEstimate
+from nodes.models._diffusion import DEFAULT_MODEL, SCHEDULERS, estimate_diffusion
 from nodes.models._tiny_sd import TINY_SD
+
+
+class PipelineNode(Node):
+    """A node that runs a part of a diffusion pipeline: its memory is the pipeline's, which
+    every node on the same model shares (one runtime key)."""
+
+    @classmethod
+    def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
+        return estimate_diffusion(str(values.get("model") or DEFAULT_MODEL))
 
 
 def model_input() -> Input:

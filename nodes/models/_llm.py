@@ -22,15 +22,24 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from nodes.api import NodeError
+from nodes.memory import MemoryEstimate, torch_bytes, unknown
 from nodes.models._adapters import AdapterSlots, adapter_folder
-from nodes.models._llm_convert import PROGRESS_INTERVAL_S, Progress, model_folder
-from nodes.runtime.sources import ModelSource
+from nodes.models._llm_convert import (
+    PROGRESS_INTERVAL_S,
+    Progress,
+    gguf_file,
+    model_folder,
+    prepared_folder,
+)
+from nodes.runtime.device import dtype_name, planned_device
+from nodes.runtime.sources import ModelSource, resolve_model
+from nodes.runtime.weights import folder_estimate, gguf_tensors
 
-__all__ = ["LLM", "PROGRESS_INTERVAL_S", "chat_inputs", "generate", "generation_kwargs", "load_llm"]
+__all__ = ["LLM", "PROGRESS_INTERVAL_S", "chat_inputs", "estimate_llm", "generate", "generation_kwargs", "load_llm"]
 
 
 # -- loading ------------------------------------------------------------------------------
@@ -70,6 +79,35 @@ def load_llm(source: ModelSource, device: str, dtype: Any, progress: Progress | 
     # unbound function (taking the device for self)
     model.to(device).eval()  # type: ignore[arg-type]
     return LLM(model, tokenizer, device, folder)
+
+
+def estimate_llm(model: str) -> MemoryEstimate:
+    """What ``load_llm`` will hold, under the LLM node's runtime key: every weight in the
+    device's dtype. A GGUF is dequantised when it loads (float32 on the CPU), so its size on
+    disk says little: its tensor infos give the element counts, or the safetensors header of
+    its prepared folder (``genaisys models prepare``) where there is one."""
+    device = planned_device()
+    dtype = dtype_name(device)
+    try:
+        source = resolve_model(model, "llm")
+    except NodeError as exc:
+        return unknown(model, f"llm:{model}", device, dtype, str(exc))
+    key = f"llm:{source.key}:{device}:torch.{dtype}"
+    gguf = gguf_file(source.path) if source.path is not None else None
+    if gguf is None:
+        return folder_estimate(source, key, device, dtype)
+    prepared = prepared_folder(gguf)
+    if prepared is not None:
+        found = folder_estimate(ModelSource(source.name, prepared), key, device, dtype)
+        return replace(found, source=f"{found.source}, the prepared folder of {gguf.name}")
+    try:
+        tensors = gguf_tensors(gguf)
+        size = torch_bytes(tensors.numels, dtype)
+    except Exception as exc:  # the gguf reader raises what it meets: a bad file is an unknown size
+        return unknown(source.name, key, device, dtype, f"cannot read the tensor infos of {gguf.name}: {exc}")
+    return MemoryEstimate(model=source.name, key=key, device=device, dtype=dtype, bytes=size,
+                          parameters=tensors.parameters,
+                          source=f"GGUF tensor infos of {gguf.name} ({tensors.stored_dtype} stored, dequantised to {dtype})")
 
 
 # -- prompts and generation ---------------------------------------------------------------

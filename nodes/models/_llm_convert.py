@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any, overload
 
 from nodes.api import NodeError
+from nodes.runtime.paths import data_dir
 from nodes.runtime.sources import ModelSource, file_sha256, models_dir
 
-__all__ = ["PROGRESS_INTERVAL_S", "Progress", "convert_gguf", "converted_folder", "is_converted", "model_folder"]
+__all__ = ["PROGRESS_INTERVAL_S", "Progress", "convert_gguf", "converted_folder", "gguf_file", "is_converted", "model_folder",
+           "prepared_folder"]
 
 PROGRESS_INTERVAL_S = 0.1
 """Progress is reported at most this often (the canvas redraws at about 10 Hz)."""
@@ -42,7 +44,7 @@ def model_folder(source: ModelSource, progress: Progress | None = None) -> str:
     converted first (once, kept under ``models_dir()``)."""
     if source.path is None:
         return source.hub_id or source.name
-    gguf = _gguf_file(source.path)
+    gguf = gguf_file(source.path)
     if gguf is not None:
         return str(convert_gguf(gguf, converted_folder(source, gguf), progress=progress))
     if source.path.is_dir():
@@ -50,7 +52,7 @@ def model_folder(source: ModelSource, progress: Progress | None = None) -> str:
     raise NodeError(f"model {source.name!r} is a file, but not a GGUF file: give a model folder, a .gguf file or a hub id")
 
 
-def _gguf_file(path: Path) -> Path | None:
+def gguf_file(path: Path) -> Path | None:
     """The GGUF file a model path names (the file, or the one GGUF in a folder without a config)."""
     if path.is_dir() and not (path / "config.json").exists():
         ggufs = sorted(path.glob("*.gguf"))
@@ -68,7 +70,7 @@ def converted_folder(source: ModelSource, gguf: None = None) -> Path | None: ...
 def converted_folder(source: ModelSource, gguf: Path | None = None) -> Path | None:
     """Where a GGUF model's converted folder lives (whether or not it is there yet); None
     for a model that needs no conversion."""
-    gguf = gguf or (_gguf_file(source.path) if source.path is not None else None)
+    gguf = gguf or (gguf_file(source.path) if source.path is not None else None)
     if gguf is None:
         return None
     sha = str(source.identity.get("sha256") or file_sha256(gguf))
@@ -77,6 +79,29 @@ def converted_folder(source: ModelSource, gguf: Path | None = None) -> Path | No
 
 def is_converted(folder: Path) -> bool:
     return _complete(folder)
+
+
+def prepared_folder(gguf: Path) -> Path | None:
+    """The complete converted folder of ``gguf`` if there is one, found by what its
+    ``genaisys.json`` says it was converted from: without hashing the file."""
+    for folder in sorted((data_dir() / "models").glob(f"{_stem(gguf)}-*")):
+        try:
+            made_from = json.loads((folder / "genaisys.json").read_text()).get("converted_from")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(made_from, str) and _same_file(made_from, gguf) and _complete(folder):
+            return folder
+    return None
+
+
+def _same_file(recorded: str, gguf: Path) -> bool:
+    """Is the recorded source ``gguf``, however it was spelled (a linked environment)?"""
+    if recorded == str(gguf):
+        return True
+    try:
+        return Path(recorded).resolve() == gguf.resolve()
+    except OSError:
+        return False
 
 
 def _stem(gguf: Path) -> str:

@@ -25,6 +25,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from nodes.runtime.paths import data_dir
 from nodes.runtime.sources import models_dir
 
 TINY_SD = "tiny-sd"
@@ -33,6 +34,10 @@ SEED = 0
 IMAGE_SIZE = 64
 """The pipeline's native size: sample_size 8 latents times the VAE's factor of 8."""
 MARKER = "genaisys_tiny.json"
+RECIPE_TENSORS = 424
+RECIPE_PARAMETERS = 910_243
+"""What recipe 1's UNet, VAE and text encoder hold together, for an estimate before the
+pipeline is built (the model tests check them against a built one)."""
 
 _BUILD_LOCK = threading.Lock()
 
@@ -50,6 +55,11 @@ def tiny_sd_path(folder: Path | None = None) -> Path:
 
 def is_built(folder: Path | None = None) -> bool:
     return _is_current(folder or models_dir() / TINY_SD)
+
+
+def planned_path() -> Path:
+    """Where the tiny pipeline is or will be built, found without making any folder."""
+    return data_dir() / "models" / TINY_SD
 
 
 def _is_current(folder: Path) -> bool:

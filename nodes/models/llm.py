@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
+from nodes.memory import MemoryEstimate
 from nodes.runtime.sources import resolve_model
 
 
@@ -51,6 +52,12 @@ class LLM(Node):
         if isinstance(temperature, int | float) and temperature > 0 and isinstance(seed, int) and seed < 0:
             return f"samples at temperature {temperature:g} without a fixed seed (seed -1)"
         return None
+
+    @classmethod
+    def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
+        from nodes.models._llm import estimate_llm
+
+        return estimate_llm(str(values.get("model") or cls.input("model").default))
 
     def run(
         self,

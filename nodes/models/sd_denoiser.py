@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.api import Context, Input, Node, NodeError, Output
+from nodes.api import Context, Input, NodeError, Output
 from nodes.models._diffusion import generator, image_size, load_diffusion, session
 from nodes.models._diffusion_inputs import (
+    PipelineNode,
     adapter_input,
     model_input,
     record_sampling,
@@ -15,7 +16,7 @@ from nodes.models._diffusion_inputs import (
 from nodes.models._diffusion_steps import step_callback, watched
 
 
-class SdDenoiser(Node):
+class SdDenoiser(PipelineNode):
     """Runs the UNet and scheduler from seeded noise to clean latents, guided by the
     conditioning. Reports every step with a small preview (an approximate RGB view of the
     latents) and stops within a step when the run is cancelled. The pipeline call is the

@@ -8,12 +8,19 @@ reported as progress (the text so far) and a cancel stops the run between segmen
 
 from __future__ import annotations
 
+import math
+import struct
 import time
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
 from nodes.encoders.audio_loader import as_audio
+from nodes.memory import MemoryEstimate, unknown
 from nodes.runtime import get_runtime, pick_device, resolve_model
+from nodes.runtime.device import planned_device
 
 WHISPER_RATE = 16000
 _MESSAGE_CHARS = 400
@@ -41,6 +48,10 @@ class SpeechToText(Node):
         Output("segments", "Json", help="[{start, end, text}] in seconds (and words, if asked)"),
         Output("language", "Text", help="The language spoken (or the one given)"),
     )
+
+    @classmethod
+    def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
+        return estimate_whisper(str(values.get("model") or cls.input("model").default))
 
     def run(self, ctx: Context, audio: Any, model: str = "whisper-tiny.en", language: str = "",
             beam_size: int = 1, word_timestamps: bool = False) -> dict[str, Any]:
@@ -95,6 +106,79 @@ def load_whisper(model: str, ctx: Context | None = None) -> tuple[Any, str, str]
     weights = source.path / "model.bin" if source.path is not None else None
     size = weights.stat().st_size if weights is not None and weights.is_file() else None
     return get_runtime().load(key, loader, ctx=ctx, identity=identity, nbytes=size)
+
+
+def estimate_whisper(model: str) -> MemoryEstimate:
+    """What ``load_whisper`` will hold, under its runtime key. CTranslate2 reads the whole
+    ``model.bin`` into memory and converts it, variable by variable, to the compute type
+    (int8 on the CPU: the matrices to int8 with a float32 scale per row, the rest to
+    float32); the larger of the file and its converted form is what stays resident."""
+    device, index, compute_type = whisper_device() if planned_device().startswith("cuda") else ("cpu", 0, "int8")
+    try:
+        source = resolve_model(model, "whisper")
+    except NodeError as exc:
+        return unknown(model, f"whisper:{model}", device, compute_type, str(exc))
+    key = f"whisper:{source.key}:{device}:{index}:{compute_type}"
+    weights = source.path / "model.bin" if source.path is not None else None
+    if weights is None or not weights.is_file():
+        why = (f"{source.name!r} is a hub id not in the local cache: its size is known once it is downloaded"
+               if weights is None else f"{source.path} has no model.bin")
+        return unknown(source.name, key, device, compute_type, why)
+    stored = weights.stat().st_size
+    try:
+        variables = ctranslate2_variables(weights)
+    except (OSError, ValueError, struct.error) as exc:
+        return MemoryEstimate(model=source.name, key=key, device=device, dtype=compute_type, bytes=stored,
+                              source="CTranslate2 model.bin size", note=f"its header could not be read ({exc})")
+    converted = sum(_converted_bytes(name, dims, dtype, compute_type) for name, dims, dtype in variables)
+    elements: Counter[int] = Counter()
+    for _, dims, dtype in variables:
+        elements[dtype] += math.prod(dims)
+    parameters, stored_type = sum(elements.values()), elements.most_common(1)[0][0]
+    return MemoryEstimate(model=source.name, key=key, device=device, dtype=compute_type, bytes=max(stored, converted),
+                          parameters=parameters, source=f"CTranslate2 model.bin header ({_CT2_TYPES.get(stored_type, '?')} "
+                          f"stored, {compute_type} in memory)")
+
+
+_CT2_TYPES = {0: "float32", 1: "int8", 2: "int16", 3: "int32", 4: "float16", 5: "bfloat16"}
+_CT2_BYTES = {0: 4, 1: 1, 2: 2, 3: 4, 4: 2, 5: 2}
+_CT2_FLOATS = {0, 4, 5}
+
+
+def ctranslate2_variables(path: Path) -> list[tuple[str, tuple[int, ...], int]]:
+    """(name, shape, CTranslate2 dtype code) of every variable in a ``model.bin`` (format
+    version 5 or later), read by seeking past the data."""
+    out: list[tuple[str, tuple[int, ...], int]] = []
+    with path.open("rb") as f:
+        def read(fmt: str) -> tuple[Any, ...]:
+            return struct.unpack(fmt, f.read(struct.calcsize(fmt)))
+
+        (version,) = read("<I")
+        if version < 5:
+            raise ValueError(f"model.bin format version {version} is older than this reader knows")
+        f.seek(read("<H")[0], 1)  # the spec's name
+        read("<I")  # the spec's revision
+        (count,) = read("<I")
+        for _ in range(count):
+            name = f.read(read("<H")[0]).rstrip(b"\0").decode()
+            (rank,) = read("<B")
+            dims = tuple(int(d) for d in read(f"<{rank}I")) if rank else ()
+            (dtype,) = read("<B")
+            (nbytes,) = read("<I")
+            if dtype not in _CT2_BYTES or nbytes != math.prod(dims) * _CT2_BYTES[dtype]:
+                raise ValueError(f"variable {name!r} does not read as a CTranslate2 variable")
+            f.seek(nbytes, 1)
+            out.append((name, dims, dtype))
+    return out
+
+
+def _converted_bytes(name: str, dims: tuple[int, ...], dtype: int, compute_type: str) -> int:
+    numel = math.prod(dims)
+    if dtype not in _CT2_FLOATS:
+        return numel * _CT2_BYTES[dtype]
+    if compute_type.startswith("int8") and len(dims) == 2 and name.endswith("weight"):
+        return numel + dims[0] * 4
+    return numel * (2 if compute_type in ("float16", "bfloat16") else 4)
 
 
 def whisper_device() -> tuple[str, int, str]:

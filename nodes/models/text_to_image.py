@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.api import Context, Node, Output
+from nodes.api import Context, Output
 from nodes.models._diffusion import generator, image_size, load_diffusion, session
 from nodes.models._diffusion_inputs import (
+    PipelineNode,
     adapter_input,
     model_input,
     prompt_inputs,
@@ -20,7 +21,7 @@ from nodes.models._diffusion_inputs import (
 from nodes.models._diffusion_steps import step_callback, watched
 
 
-class TextToImage(Node):
+class TextToImage(PipelineNode):
     """Makes an image from a prompt with a Stable Diffusion pipeline (diffusers), step by step
     with previews; a cancel stops it inside a step or the decoding. An optional LoRA adapter
     applies to this run only: without it the pipeline gives exactly the base model's image

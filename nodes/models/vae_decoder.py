@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from nodes.api import Context, Input, Node, NodeError, Output
+from nodes.api import Context, Input, NodeError, Output
 from nodes.models._diffusion import decode, load_diffusion
-from nodes.models._diffusion_inputs import model_input
+from nodes.models._diffusion_inputs import PipelineNode, model_input
 from nodes.models._diffusion_steps import watched
 
 
-class VaeDecoder(Node):
+class VaeDecoder(PipelineNode):
     """Decodes latents into an RGB image, exactly as the one-node pipeline does. Any model
     with the same latent space may decode (as in ComfyUI, where a VAE can be swapped). A
     cancel stops it inside the decoding, and a long decode reports how far it is."""

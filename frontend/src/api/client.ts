@@ -6,6 +6,7 @@
  * the handler set with `onAuthRequired` (the sign-in dialog) before it is thrown. */
 
 import type {
+  AnalysisReport,
   AuthMe,
   CatalogResponse,
   ErrorBody,
@@ -124,6 +125,7 @@ export const api = {
 
   catalog: () => call<CatalogResponse>("GET", "/api/nodes"),
   validate: (document: GraphDocument, signal?: AbortSignal) => call<ValidationReport>("POST", "/api/validate", document, signal),
+  analyze: (document: GraphDocument, signal?: AbortSignal) => call<AnalysisReport>("POST", "/api/analyze", document, signal),
 
   listGraphs: (search?: string) => call<GraphsPublic>("GET", `/api/graphs${q({ search, limit: 200 })}`),
   readGraph: (id: string) => call<GraphDetail>("GET", `/api/graphs/${encodeURIComponent(id)}`),

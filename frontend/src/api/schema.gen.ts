@@ -4,6 +4,27 @@
  */
 
 export interface paths {
+    "/api/analyze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Analyze Graph
+         * @description Analyse a graph document before running it: each model's memory against the budget,
+         *     each output's determinism and lineage; an invalid graph answers its problems (always 200).
+         */
+        post: operations["analyze_graph_api_analyze_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/artifacts/{sha256}": {
         parameters: {
             query?: never;
@@ -544,6 +565,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AnalysisDevice */
+        AnalysisDevice: {
+            /**
+             * Available Bytes
+             * @description free now; None where it cannot be read
+             */
+            available_bytes: number | null;
+            /**
+             * Memory
+             * @description which memory holds the models there, in words (the RAM, on the CPU)
+             */
+            memory: string;
+            /**
+             * Name
+             * @description the device the runtime will pick: cuda, mps or cpu
+             */
+            name: string;
+            /** Total Bytes */
+            total_bytes: number | null;
+        };
+        /** AnalysisReport */
+        AnalysisReport: {
+            /**
+             * Budget Bytes
+             * @description the model budget (GENAISYS_MODEL_BUDGET_BYTES)
+             */
+            budget_bytes: number;
+            /** @description None for an invalid graph */
+            device: components["schemas"]["AnalysisDevice"] | null;
+            /** Models */
+            models: components["schemas"]["ModelMemory"][];
+            /** Outputs */
+            outputs: components["schemas"]["OutputAnalysis"][];
+            /**
+             * Problems
+             * @description the validation problems, as POST /api/validate reports them
+             */
+            problems: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Total Bytes
+             * @description the known models' memory together, each shared model once
+             */
+            total_bytes: number;
+            /** Valid */
+            valid: boolean;
+            /**
+             * Warnings
+             * @description code (over_model_budget, over_device_memory, memory_unknown), message, and node_id or nodes
+             */
+            warnings: {
+                [key: string]: unknown;
+            }[];
+        };
         /** Catalog */
         Catalog: {
             /** Categories */
@@ -864,6 +940,61 @@ export interface components {
             auth: boolean;
             user: components["schemas"]["UserPublic"] | null;
         };
+        /** ModelMemory */
+        ModelMemory: {
+            /**
+             * Bytes
+             * @description estimated memory once loaded; None: not known before it loads (see note)
+             */
+            bytes: number | null;
+            /** Device */
+            device: string;
+            /**
+             * Dtype
+             * @description the dtype of its weights in memory
+             */
+            dtype: string;
+            /**
+             * Key
+             * @description what the model runtime shares the model by: nodes with the same key load it once
+             */
+            key: string;
+            /** Model */
+            model: string;
+            /**
+             * Node Id
+             * @description the node, by its path inside subgraphs (answer/llm)
+             */
+            node_id: string;
+            /** Note */
+            note: string;
+            /** Parameters */
+            parameters: number | null;
+            /**
+             * Shared With
+             * @description the node that loads the same model first: this one adds nothing
+             */
+            shared_with: string | null;
+            /**
+             * Source
+             * @description what the estimate was read from
+             */
+            source: string;
+        };
+        /** NodeModel */
+        NodeModel: {
+            /** Model */
+            model: string;
+            /** Node Id */
+            node_id: string;
+        };
+        /** NodeReason */
+        NodeReason: {
+            /** Node Id */
+            node_id: string;
+            /** Reason */
+            reason: string;
+        };
         /** NodeResultPublic */
         NodeResultPublic: {
             /** Cache Key */
@@ -913,6 +1044,36 @@ export interface components {
                 };
             };
             verdict: components["schemas"]["ReplayVerdict"];
+        };
+        /** OutputAnalysis */
+        OutputAnalysis: {
+            /**
+             * Deterministic
+             * @description true iff no node at or upstream of it may vary between runs
+             */
+            deterministic: boolean;
+            /**
+             * Inputs
+             * @description the io input nodes it depends on
+             */
+            inputs: string[];
+            /** Label */
+            label: string;
+            /**
+             * Models
+             * @description the model nodes it depends on
+             */
+            models: components["schemas"]["NodeModel"][];
+            /**
+             * Node Id
+             * @description an io output node of the graph
+             */
+            node_id: string;
+            /**
+             * Nondeterministic
+             * @description the nodes that make it vary, and why
+             */
+            nondeterministic: components["schemas"]["NodeReason"][];
         };
         /**
          * PortTypeJson
@@ -1294,6 +1455,39 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    analyze_graph_api_analyze_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": unknown;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnalysisReport"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     read_artifact_api_artifacts__sha256__get: {
         parameters: {
             query?: never;

@@ -8,7 +8,7 @@
  * Hand-written, because OpenAPI does not say them (or says only "a free dict"):
  * - the graph document (`DocNode`, `DocEdge`, `GraphDocument`: genaisys.graph/1), which every
  *   schema types as `{[key: string]: unknown}`; refined into the generated bodies with `Refine`
- * - the inner shapes of the other free dicts: a validation `Problem`, a node's types
+ * - the inner shapes of the other free dicts: a validation `Problem` (an analysis warning too), a node's types
  *   (`NodeTypes`), the import report's `MigratedNode` and `MissingThing`; refined the same way
  * - artifact references inside a node's outputs (`ArtifactRef`, app/services/outputs.py;
  *   OpenAPI leaves outputs untyped)
@@ -83,6 +83,13 @@ export type Problem = {
 export type NodeTypes = { inputs: Record<string, string>; outputs: Record<string, string> };
 
 export type ValidationReport = Refine<Schemas["ValidationReport"], { problems: Problem[]; types: Record<string, NodeTypes> }>;
+
+// -- analysis (`POST /api/analyze`) -----------------------------------------------------
+
+/** Its warnings have a problem's shape: a stable code, a sentence, the nodes it is pinned to. */
+export type AnalysisReport = Refine<Schemas["AnalysisReport"], { problems: Problem[]; warnings: Problem[] }>;
+export type ModelMemory = Schemas["ModelMemory"];
+export type OutputAnalysis = Schemas["OutputAnalysis"];
 
 // -- graphs and versions ----------------------------------------------------------------
 

@@ -1,9 +1,10 @@
-/** The right-hand panel: problems, results, run history, versions (a share link's page:
+/** The right-hand panel: problems, analysis, results, run history, versions (a share link's page:
  * problems only; it has no runs or versions to show). */
 
 import { useShare } from "../stores/shareStore";
 import { type PanelTab, useUi } from "../stores/uiStore";
 import { useValidation } from "../stores/validationStore";
+import { AnalysisPanel } from "./AnalysisPanel";
 import { ProblemsPanel } from "./ProblemsPanel";
 import { ResultPanel } from "./ResultPanel";
 import { RunHistory } from "./RunHistory";
@@ -11,6 +12,7 @@ import { VersionsPanel } from "./VersionsPanel";
 
 const TABS: { id: PanelTab; label: string }[] = [
   { id: "problems", label: "Problems" },
+  { id: "analysis", label: "Analysis" },
   { id: "result", label: "Result" },
   { id: "runs", label: "Runs" },
   { id: "versions", label: "Versions" },
@@ -36,6 +38,7 @@ export function SidePanel() {
       </nav>
       <div className="tab-body">
         {tab === "problems" && <ProblemsPanel />}
+        {tab === "analysis" && <AnalysisPanel />}
         {tab === "result" && <ResultPanel />}
         {tab === "runs" && <RunHistory />}
         {tab === "versions" && <VersionsPanel />}
