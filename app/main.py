@@ -32,7 +32,6 @@ from app.api.routes import (
     validate,
 )
 from app.api.security import SecurityHeaders, SiteGuard
-from app.engine.cache import ResultCache
 from app.engine.executor import Executor
 from app.services.bootstrap import open_database
 from app.services.run_queue import RunManager
@@ -57,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if interrupted:
                 log.warning("%d run(s) were cut off by a crash and are now 'interrupted'", interrupted)
         registry = default_registry()
-        executor = Executor(registry, ResultCache(settings.cache_entries, settings.cache_bytes),
+        executor = Executor(registry, settings.result_cache(sessions),
                             node_timeout_s=settings.node_timeout_s,
                             max_text_output_bytes=settings.max_text_output_bytes)
         store = ArtifactStore(settings.artifacts_dir)

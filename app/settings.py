@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +66,8 @@ class Settings(BaseSettings):
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3
+    cache_disk_bytes: int = Field(default=4 * 1024**3, ge=0, description="how much the persistent result cache may "
+                                  "keep on disk (least recently used out first)")
 
     @field_validator("node_timeout_s")
     @classmethod
@@ -101,6 +104,13 @@ class Settings(BaseSettings):
     @cached_property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'genaisys.db'}"
+
+    def result_cache(self, sessions: Any) -> Any:
+        """The persistent result cache of this data directory (the server's and the CLI's)."""
+        from app.services.durable_cache import DurableResultCache
+
+        return DurableResultCache(sessions, self.data_dir / "cache", max_entries=self.cache_entries,
+                                  max_bytes=self.cache_bytes, disk_bytes=self.cache_disk_bytes)
 
     @property
     def artifacts_dir(self) -> Path:

@@ -269,6 +269,14 @@ class Node:
         return None
 
     @classmethod
+    def still_valid(cls, outputs: Mapping[str, Any], owner_id: str | None) -> bool:
+        """Are these cached outputs still good, for the run's owner? For outputs that are
+        handles rather than values (a vector store's collection): the handle names something
+        outside the cache, which may have changed or gone since. False makes the node run
+        again. Called on every cache hit of a node that overrides it, so keep it cheap."""
+        return True
+
+    @classmethod
     def type_bindings(cls, params: Mapping[str, Any]) -> Bindings:
         """Type variables the params already decide, e.g. ``{"d": 384}`` for an embedder
         whose model is known. The validator starts each node's inference from these."""

@@ -304,3 +304,36 @@ class Share(Base):
     def active(self) -> bool:
         """Usable now (`is_active`)."""
         return self.is_active()
+
+
+class CacheEntry(Base):
+    """One node result kept by the persistent result cache, under its cache key. ``outputs``
+    is ``app.engine.codec``'s exact encoding; its large binary parts are files in the cache's
+    folder, named by sha256 in ``blobs``. ``used_at`` orders eviction (least recently used
+    first) when the entries' ``nbytes`` pass the disk bound."""
+
+    __tablename__ = "cache_entries"
+    __table_args__ = (Index("ix_cache_entries_used_at", "used_at"),)
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    outputs: Mapped[dict[str, Any]] = mapped_column(json_column())
+    origin: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    blobs: Mapped[list[str]] = mapped_column(json_column(), default=list)
+    nbytes: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CacheScope(Base):
+    """What each node of one graph (a scope: a graph id, a file, with ``--auth`` a user's)
+    last ran with — its cache signature — so that after a restart a node that runs again says
+    why ("params changed") instead of "new node". ``cleared_at``: when the cache was last
+    cleared; a node whose signature is older misses because of that."""
+
+    __tablename__ = "cache_scopes"
+
+    scope: Mapped[str] = mapped_column(String(500), primary_key=True)
+    signatures: Mapped[dict[str, Any]] = mapped_column(json_column())
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(default=None)
+

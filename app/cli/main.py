@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.cli import analyze, replay, running
+from app.cli import analyze, cache, replay, running
 from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, read_document
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNREADABLE", "CliError", "main", "read_document"]
@@ -90,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.register(sub)  # commands with a module of their own register themselves
     running.add_parser(sub)
     replay.add_parser(sub)
+    cache.add_parser(sub)
     return p
 
 

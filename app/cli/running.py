@@ -64,7 +64,6 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from app.engine.cache import ResultCache
     from app.engine.executor import Executor, GraphInvalid
     from app.engine.validate import validate
     from app.services.bootstrap import open_database
@@ -80,7 +79,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     registry = default_registry()
     engine, sessions = open_database(settings)
-    executor = Executor(registry, ResultCache(settings.cache_entries, settings.cache_bytes),
+    executor = Executor(registry, settings.result_cache(sessions),
                         node_timeout_s=settings.node_timeout_s, max_text_output_bytes=settings.max_text_output_bytes)
     where = str(args.file) if args.file is not None else f"graph {args.graph}"
     try:

@@ -14,7 +14,7 @@ import json
 import sys
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Origin = dict[str, Any]
@@ -27,6 +27,10 @@ class Signature:
     version: int
     params_hash: str
     input_keys: tuple[str, ...]
+    cleared: bool = field(default=False, compare=False)
+    """Remembered before the cache was last cleared (read back from disk)."""
+    restored: bool = field(default=False, compare=False)
+    """Read back from disk: remembered by an earlier process."""
 
     def key(self) -> str:
         text = f"{self.type_id}|{self.version}|{self.params_hash}|{','.join(self.input_keys)}"
@@ -43,7 +47,7 @@ class Signature:
             return "params changed"
         if before.input_keys != self.input_keys:
             return "input changed"
-        return "not in cache"
+        return "cache cleared" if before.cleared else "evicted"
 
 
 def params_hash(params: dict[str, Any]) -> str:
@@ -86,9 +90,10 @@ class ResultCache:
             self.hits += 1
             return item[0], item[2]
 
-    def put(self, key: str, outputs: dict[str, Any], origin: Origin | None = None) -> None:
+    def put(self, key: str, outputs: dict[str, Any], origin: Origin | None = None, durable: bool = True) -> None:
         """Keep ``outputs`` under ``key``; ``origin`` says what made them (the run, the node's
-        provenance), so a node served from the cache can tell it too."""
+        provenance), so a node served from the cache can tell it too. ``durable``: worth
+        keeping past the process (a persistent cache's business; this one keeps nothing)."""
         size = estimate_size(outputs)
         if size > self.max_bytes:
             return  # larger than the whole budget: never cached

@@ -30,7 +30,7 @@ from app.engine.records import GraphInvalid, NodeRecord, RunResult
 from app.engine.subgraphs import SubgraphNodes, flatten, has_subgraphs
 from app.engine.validate import CheckedGraph, CheckedNode, validate
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
-from nodes.api import NodeCancelled, NodeError
+from nodes.api import Node, NodeCancelled, NodeError
 from nodes.registry import Registry
 
 NodeHook = Callable[["NodeRecord"], Any]
@@ -247,7 +247,9 @@ class _Run:
             key = hashlib.sha256(f"user:{self.owner_id}|{key}".encode()).hexdigest()
         record.cache_key, self.keys[nid] = key, key
         entry = self.ex.cache.entry(key) if cacheable else None
-        if entry is not None:
+        stale = (entry is not None and _overrides_still_valid(node.cls)
+                 and not _still_valid(node.cls, entry[0], self.owner_id))
+        if entry is not None and not stale:
             hit, origin = entry
             record.status, record.reason, record.outputs = NodeStatus.CACHED, "unchanged", hit
             record.provenance = {**origin.get("provenance", {}), "computed_by_run": origin.get("run_id")}
@@ -256,7 +258,11 @@ class _Run:
             self.emit(EventType.NODE_CACHED, nid, reason="unchanged", **self._settled(record))
             return False
         before = self.ex.cache.last_signature(self.scope, nid)
-        record.reason = (signature.why_changed(before) if cacheable else f"always runs: {random}" if random
+        why = signature.why_changed(before) if cacheable else ""
+        if why == "evicted" and node.cls.inline and before is not None and before.restored:
+            why = "recomputed: a trivial node's result is not kept across restarts"
+        record.reason = ("what it stored changed since (its cached result no longer holds)" if stale
+                         else why if cacheable else f"always runs: {random}" if random
                          else "replayed: the result cache is bypassed" if self.bypass else "always runs")
         record.status, record.started_at = NodeStatus.RUNNING, time.time()
         self.emit(EventType.NODE_STARTED, nid, reason=record.reason)
@@ -330,7 +336,7 @@ class _Run:
         self.values[node.id] = out
         if node.id not in self.always:
             origin = {"run_id": self.emit.run_id, "provenance": record.provenance}
-            self.ex.cache.put(record.cache_key, out, origin)
+            self.ex.cache.put(record.cache_key, out, origin, durable=not node.cls.inline)
             self.ex.cache.remember(self.scope, node.id, signature)
         self.emit(EventType.NODE_FINISHED, node.id, duration_s=seconds, **self._settled(record))
 
@@ -348,6 +354,17 @@ class _Run:
         record.status, record.error = NodeStatus.FAILED, {"code": code, "message": message}
         self._settled(record)
         self.emit(EventType.NODE_FAILED, record.node_id, code=code, message=message)
+
+
+def _overrides_still_valid(cls: type[Node]) -> bool:
+    return cls.still_valid.__func__ is not Node.still_valid.__func__  # type: ignore[attr-defined]
+
+
+def _still_valid(cls: type[Node], outputs: dict[str, Any], owner_id: str | None) -> bool:
+    try:
+        return bool(cls.still_valid(outputs, owner_id))
+    except Exception:  # it cannot tell: run the node again, which can
+        return False
 
 
 def _check_outputs(node: CheckedNode, out: Any, max_text_bytes: int | None = None) -> Exception | None:

@@ -298,6 +298,7 @@ class RunManager:
             repo.finish_run(session, run_id=live.id, status=status, error=error, outputs=outputs, provenance=provenance)
             repo.store_node_results(session, run_id=live.id, results=live.take_rows() + (rows or []))
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
+            self._flush_cache(session, signatures=True)
         if live.ending is not None:
             live.publish(live.ending, saved=True)
 
@@ -317,6 +318,13 @@ class RunManager:
         with self.sessions() as session, session.begin():
             repo.store_node_results(session, run_id=live.id, results=rows)
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
+            self._flush_cache(session)
+
+    def _flush_cache(self, session: Session, *, signatures: bool = False) -> None:
+        """The persistent cache's new entries go with the node results that made them."""
+        flush = getattr(self.executor.cache, "flush", None)
+        if flush is not None:
+            flush(session, signatures=signatures)
 
     def _summary(self, value: Any) -> Any:
         return summarize(value, self._store_artifact, self.inline_limit)

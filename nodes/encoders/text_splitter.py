@@ -22,8 +22,7 @@ class TextSplitter(Node):
     title = "Text splitter"
     version = 2
     """v1 took LangChain's names: chunk_size, chunk_overlap and by ("chars" / "tokens")."""
-    inline = True
-    inputs = (
+    inputs = (  # not inline: a corpus (and a tokenizer) is real work, and its chunks are kept on disk
         Input("documents", "List[Document]"),
         Input("size", "Integer", default=500, min=1, max=100_000, help="Chunk length, in the unit below"),
         Input("overlap", "Integer", default=50, min=0, max=100_000, help="How much consecutive chunks share"),

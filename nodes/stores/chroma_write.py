@@ -8,6 +8,7 @@ the query node resolves it again for its own run's owner."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
@@ -31,6 +32,21 @@ class ChromaWrite(Node):
         Input("reset", "Boolean", default=False, help="Empty the collection before adding"),
     )
     outputs = (Output("collection", "Collection[d]"), Output("count", "Integer"))
+
+    @classmethod
+    def still_valid(cls, outputs: Mapping[str, Any], owner_id: str | None) -> bool:
+        """A cached handle holds while its collection is there with at least what was written
+        (an upsert of the same chunks keeps their count); a deleted or emptied store runs
+        the node again."""
+        handle = outputs.get("collection")
+        if not isinstance(handle, dict) or not isinstance(handle.get("name"), str):
+            return False
+        try:
+            coll = collection(store_of(str(handle.get("path") or ""), owner_id), handle["name"], handle.get("dim"),
+                              create=False)
+            return int(coll.count()) >= int(handle.get("count") or 0)
+        except Exception:
+            return False
 
     def run(self, ctx: Context, documents: list[dict[str, Any]], embeddings: Any, collection: str,
             path: str, reset: bool) -> dict[str, Any]:

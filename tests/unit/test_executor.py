@@ -200,7 +200,7 @@ def test_evicted_node_reruns_and_says_so(executor):
     executor.cache.max_entries = 1
     executor.run(diamond())
     result = executor.run(diamond())
-    assert result.nodes["src"].reason == "not in cache"
+    assert result.nodes["src"].reason == "evicted"
 
 
 def test_failing_node_fails_descendants_but_other_branch_finishes(executor):
