@@ -74,3 +74,10 @@ class FailureCode(StrEnum):
     """The run stopped on an error of the studio's own; it is logged."""
     INTERRUPTED = "interrupted"
     """The server stopped before the run finished."""
+
+
+class CaseStatus(StrEnum):
+    """How one evaluation case ended: every check it has passed, or not (a failed run fails it)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
