@@ -101,6 +101,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="write image and audio outputs into DIR as PNG and WAV files, and print their paths")
     run.set_defaults(func=cmd_run)
+    __import__("app.cli.evaluate", fromlist=["add_parser"]).add_parser(sub)  # `eval`: app/cli/evaluate.py
     return p
 
 
