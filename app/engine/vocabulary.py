@@ -81,3 +81,12 @@ class CaseStatus(StrEnum):
 
     PASSED = "passed"
     FAILED = "failed"
+
+
+class EvalEventType(StrEnum):
+    """What an evaluation tells its watchers (``WS /api/evals/{id}/events``)."""
+
+    EVALUATION_STARTED = "evaluation_started"
+    CASE_STARTED = "case_started"
+    CASE_FINISHED = "case_finished"
+    EVALUATION_FINISHED = "evaluation_finished"
