@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, undefer
 
-from app.engine.vocabulary import TERMINAL_RUN_STATUSES, RunStatus
+from app.engine.vocabulary import TERMINAL_RUN_STATUSES, FailureCode, RunStatus
 from storage.errors import InvalidRunState, NotFound
 from storage.models import Evaluation, Graph, GraphVersion
 from storage.sqltypes import new_id, utcnow
 
 INTERRUPTED_EVAL_ERROR: dict[str, Any] = {
-    "code": "interrupted",
+    "code": FailureCode.INTERRUPTED,
     "message": "The server stopped before this evaluation finished; start it again.",
 }
 

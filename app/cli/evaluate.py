@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from app.cli.main import EXIT_INVALID, EXIT_OK, CliError, read_document
+from app.engine.vocabulary import CaseStatus, FailureCode, RunStatus
 
 
 def add_parser(sub: Any) -> None:
@@ -79,7 +80,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(json.dumps(result.to_json(), indent=2, default=str))
     else:
         _print(result)
-    return EXIT_OK if result.passed == len(result.cases) and result.status == "succeeded" else EXIT_INVALID
+    return EXIT_OK if result.passed == len(result.cases) and result.status == RunStatus.SUCCEEDED else EXIT_INVALID
 
 
 def _run(executor: Any, registry: Any, document: Any, dataset: Any, args: argparse.Namespace, *, scope: str,
@@ -105,7 +106,7 @@ def _run(executor: Any, registry: Any, document: Any, dataset: Any, args: argpar
 
         def finished(n: int, total: int, case: Any) -> None:
             nonlocal failed
-            failed += case.status != "passed"
+            failed += case.status != CaseStatus.PASSED
             bars.update(task, completed=n, status=f"[red]{failed} failed[/red]" if failed else "[green]all passed[/green]")
             if on_case is not None:
                 on_case(n, total, case)
@@ -116,7 +117,6 @@ def _run(executor: Any, registry: Any, document: Any, dataset: Any, args: argpar
 
 def _run_saved(executor: Any, registry: Any, settings: Any, dataset: Any, args: argparse.Namespace) -> Any:
     """Evaluate a saved graph version and store the evaluation in its database as it goes."""
-    from app.engine.vocabulary import RunStatus
     from app.services.bootstrap import open_database
     from app.services.evaluation import check_against, summarize_checks
     from app.services.graphs import saved_graphs
@@ -148,7 +148,7 @@ def _run_saved(executor: Any, registry: Any, settings: Any, dataset: Any, args: 
         def store(n: int, total: int, case: Any) -> None:
             done.append(case.to_json())
             with sessions() as session, session.begin():
-                repo.record_case(session, evaluation_id=eval_id, result=case.to_json(), passed=case.status == "passed",
+                repo.record_case(session, evaluation_id=eval_id, result=case.to_json(), passed=case.status == CaseStatus.PASSED,
                                  summary=summarize_checks(dataset.checks, done))
 
         try:
@@ -157,7 +157,7 @@ def _run_saved(executor: Any, registry: Any, settings: Any, dataset: Any, args: 
         except BaseException:
             with sessions() as session, session.begin():
                 repo.finish_evaluation(session, evaluation_id=eval_id, status=RunStatus.FAILED,
-                                       error={"code": "internal_error", "message": "the evaluation stopped early"})
+                                       error={"code": FailureCode.INTERNAL_ERROR, "message": "the evaluation stopped early"})
             raise
         with sessions() as session, session.begin():
             repo.finish_evaluation(session, evaluation_id=eval_id, status=result.status, summary=result.summary())
@@ -172,13 +172,13 @@ def _print(result: Any) -> None:
     from rich.table import Table
 
     console = Console()
-    table = Table("check", "output", "kind", "passed", "failed", "skipped", "pass rate",
+    table = Table("check", "output", "kind", "pass", "fail", "skip", "pass rate",
                   title=f"{result.passed} of {len(result.cases)} cases passed ({result.duration_s:.1f} s)")
     for name, s in result.summary().items():
         rate = "-" if s["pass_rate"] is None else f"{s['pass_rate']:.0%}"
-        table.add_row(name, s["output"], s["kind"], str(s["passed"]), str(s["failed"]), str(s["skipped"]), rate)
+        table.add_row(name, s["output"], s["kind"], str(s[CaseStatus.PASSED]), str(s[CaseStatus.FAILED]), str(s["skipped"]), rate)
     console.print(table)
-    failing = [c for c in result.cases if c.status != "passed"]
+    failing = [c for c in result.cases if c.status != CaseStatus.PASSED]
     if failing:
         console.print(f"[red]{len(failing)} failing case(s):[/red]")
     for case in failing:
@@ -189,6 +189,6 @@ def _print(result: Any) -> None:
         for v in case.checks:
             if v["passed"] is False:
                 console.print(f"    {v['name']}: {v['message']}", markup=False, highlight=False, soft_wrap=True)
-    if result.status != "succeeded":
+    if result.status != RunStatus.SUCCEEDED:
         console.print(f"[red]the evaluation was {result.status} after {len(result.cases)} case(s)[/red]")
 

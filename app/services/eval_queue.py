@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.engine.executor import Executor
 from app.engine.validate import CheckedGraph
-from app.engine.vocabulary import EvalEventType, FailureCode, RunStatus
+from app.engine.vocabulary import CaseStatus, EvalEventType, FailureCode, RunStatus
 from app.services.evaluation import CaseResult, Dataset, check_against, evaluate, summarize_checks
 from app.services.live_run import DONE, LiveRun
 from storage import repo
@@ -112,7 +112,7 @@ class EvalManager:
             result = case.to_json()
             done.append(result)
             with self.sessions() as session, session.begin():
-                row = repo.record_case(session, evaluation_id=live.id, result=result, passed=case.status == "passed",
+                row = repo.record_case(session, evaluation_id=live.id, result=result, passed=case.status == CaseStatus.PASSED,
                                        summary=summarize_checks(dataset.checks, done))
                 passed = row.passed_count
             self._event(live, EvalEventType.CASE_FINISHED, n=n, total=total, case=case.id, status=case.status,

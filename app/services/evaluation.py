@@ -61,7 +61,7 @@ class CaseResult:
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "status": self.status, "inputs": self.inputs, "outputs": self.outputs,
                 "checks": self.checks, "duration_s": self.duration_s, "run_id": self.run_id, "error": self.error,
-                "ran": self.ran, "cached": self.cached}
+                "ran": self.ran, "from_cache": self.cached}
 
 
 @dataclass
@@ -92,8 +92,9 @@ def summarize_checks(checks: Sequence[Check], results: Sequence[Mapping[str, Any
         passed = sum(v["passed"] is True for v in verdicts)
         failed = sum(v["passed"] is False for v in verdicts)
         judged = passed + failed
-        out[check.name] = {"output": check.output, "kind": check.kind, "passed": passed, "failed": failed,
-                           "skipped": len(verdicts) - judged, "pass_rate": passed / judged if judged else None}
+        out[check.name] = {"output": check.output, "kind": check.kind, CaseStatus.PASSED: passed,
+                           CaseStatus.FAILED: failed, "skipped": len(verdicts) - judged,
+                           "pass_rate": passed / judged if judged else None}
     return out
 
 

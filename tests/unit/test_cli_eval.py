@@ -54,7 +54,7 @@ def test_eval_json_has_every_case_and_exits_0_when_all_pass(tmp_path, capsys):
     second = result["results"][1]
     assert second["id"] == "2" and second["inputs"] == {"which": 2}
     assert second["outputs"]["out"].endswith("Explain in one sentence: Stable Diffusion paints from a prompt")
-    assert "lines" in second["cached"] and "pick" in second["ran"]  # one executor: what no case changes is cached
+    assert "lines" in second["from_cache"] and "pick" in second["ran"]  # one executor: what no case changes is cached
 
 
 def test_eval_unreadable_or_unfitting_cases_exit_2_with_one_line(tmp_path, cases, capsys):
