@@ -1,9 +1,10 @@
-/** The right-hand panel: problems, results, run history, versions (a share link's page:
+/** The right-hand panel: problems, results, run history, versions, evaluations (a share link's page:
  * problems only; it has no runs or versions to show). */
 
 import { useShare } from "../stores/shareStore";
 import { type PanelTab, useUi } from "../stores/uiStore";
 import { useValidation } from "../stores/validationStore";
+import { EvaluatePanel } from "./EvaluatePanel";
 import { ProblemsPanel } from "./ProblemsPanel";
 import { ResultPanel } from "./ResultPanel";
 import { RunHistory } from "./RunHistory";
@@ -14,6 +15,7 @@ const TABS: { id: PanelTab; label: string }[] = [
   { id: "result", label: "Result" },
   { id: "runs", label: "Runs" },
   { id: "versions", label: "Versions" },
+  { id: "evaluate", label: "Evaluate" },
 ];
 
 export function SidePanel() {
@@ -39,6 +41,7 @@ export function SidePanel() {
         {tab === "result" && <ResultPanel />}
         {tab === "runs" && <RunHistory />}
         {tab === "versions" && <VersionsPanel />}
+        {tab === "evaluate" && <EvaluatePanel />}
       </div>
     </aside>
   );
