@@ -83,6 +83,10 @@ def test_cases_from_an_uploaded_csv_and_refusals(server: Server, api: httpx.Clie
     assert accepted.status_code == 202, accepted.text
     row = wait_eval(api, accepted.json()["id"])
     assert (row["status"], row["passed_count"], row["cases_count"]) == ("succeeded", 1, 2)
+    lines = api.post("/api/uploads", params={"filename": "cases.jsonl"}, content=b'{"in": "hello", "want": "hello"}\n')
+    assert lines.status_code == 201 and lines.json()["mime"] == "application/x-ndjson", lines.text
+    accepted = api.post(f"/api/graphs/{gid}/evals", json={"file": lines.json()["path"], "checks": CHECKS[:1]})
+    assert wait_eval(api, accepted.json()["id"])["passed_count"] == 1
 
     def refused(body: dict[str, Any]) -> str:
         r = api.post(f"/api/graphs/{gid}/evals", json=body)
@@ -99,7 +103,7 @@ def test_cases_from_an_uploaded_csv_and_refusals(server: Server, api: httpx.Clie
         {"output": "out", "kind": "resembles", "expected": "x"}]}).status_code == 422
     assert api.post("/api/graphs/nope/evals", json={"cases": [{"in": "x"}], "checks": CHECKS}).status_code == 404
     assert api.get("/api/evals/nope").status_code == 404
-    assert api.get(f"/api/graphs/{gid}/evals").json()["count"] == 1  # nothing refused was recorded
+    assert api.get(f"/api/graphs/{gid}/evals").json()["count"] == 2  # nothing refused was recorded
 
 
 def test_with_auth_another_users_evaluations_are_missing(tmp_path) -> None:
