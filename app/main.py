@@ -23,6 +23,7 @@ from app.api.routes import (
     artifacts,
     auth,
     demos,
+    evals,
     exchange,
     graphs,
     nodes,
@@ -34,6 +35,7 @@ from app.api.routes import (
 from app.api.security import SecurityHeaders, SiteGuard
 from app.engine.executor import Executor
 from app.services.bootstrap import open_database
+from app.services.eval_queue import EvalManager
 from app.services.run_queue import RunManager
 from app.settings import FRONTEND_DIST, Settings
 from nodes.registry import default_registry
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             interrupted = repo.mark_interrupted(session)
             if interrupted:
                 log.warning("%d run(s) were cut off by a crash and are now 'interrupted'", interrupted)
+            if cut := repo.mark_evaluations_interrupted(session):
+                log.warning("%d evaluation(s) were cut off by a crash and are now 'interrupted'", cut)
         registry = default_registry()
         executor = Executor(registry, settings.result_cache(sessions),
                             node_timeout_s=settings.node_timeout_s,
@@ -64,8 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              inline_limit=settings.inline_output_bytes,
                              max_queued_per_owner=settings.max_queued_runs_per_user)
         app.state.settings, app.state.sessions, app.state.registry = settings, sessions, registry
-        app.state.artifacts, app.state.runs = store, manager
+        evaluations = EvalManager(executor, sessions, show=manager.summary)  # the runs' cache and models
+        app.state.artifacts, app.state.runs, app.state.evals = store, manager, evaluations
         manager.start()
+        evaluations.start()
         # What start-up loaded (modules, the catalog) lives as long as the server: moved out
         # of the collector's reach, a full collection during a run walks only the run's own
         # objects (on a 2,000-node run it had cost a tenth of the run path).
@@ -73,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            evaluations.stop()
             manager.stop()
             executor.backend.shutdown()
             engine.dispose()
@@ -83,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, nodes, validate, analyze, exchange, graphs, runs, artifacts, uploads, shares, demos):
         app.include_router(module.router)
     app.include_router(runs.graph_router)
+    app.include_router(evals.router)
+    app.include_router(evals.graph_router)
     app.include_router(shares.pages)
 
     @app.get("/api/health", tags=["health"])

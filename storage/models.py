@@ -241,6 +241,45 @@ class RunEventPage(Base):
     events: Mapped[list[dict[str, Any]]] = mapped_column(json_column())
 
 
+class Evaluation(Base):
+    """One evaluation of a saved graph version over a dataset of cases (``genaisys eval``,
+    ``POST /api/graphs/{id}/evals``): the checks, each case's result, and a summary per check.
+
+    ``status`` is a run's (``succeeded`` once every case ran, whatever they found); a case's
+    pass or fail is in ``results``. ``done_count`` moves as cases finish."""
+
+    __tablename__ = "evaluations"
+    __table_args__ = (
+        CheckConstraint(_sql_in("status", RunStatus), name="ck_evaluations_status"),
+        Index("ix_evaluations_graph_id_version", "graph_id", "version"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    graph_id: Mapped[str] = mapped_column(String(32), ForeignKey("graphs.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default=RunStatus.QUEUED.value)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(default=None)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    cases_count: Mapped[int] = mapped_column(Integer)
+    done_count: Mapped[int] = mapped_column(Integer, default=0)
+    passed_count: Mapped[int] = mapped_column(Integer, default=0)
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(json_column())
+    summary: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(json_column(), deferred=True)
+    """Loaded when read, not with the row: a long dataset's results outweigh its status."""
+    error: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    owner_id: Mapped[str | None] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
+    )
+
+    @property
+    def duration_s(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
 @dataclass(frozen=True, slots=True)
 class RunEvent:
     """One stored event of a run, numbered by ``seq``, so a past run can be replayed."""

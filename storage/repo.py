@@ -1,11 +1,20 @@
 """All repository functions in one namespace: ``from storage import repo``.
 
-Queries live in ``graphs``, ``runs`` and ``shares``; this module only gathers them, so
+Queries live in ``graphs``, ``runs``, ``shares``, ``users`` and ``evaluations``; this module only gathers them, so
 callers need not know how the repository is split.
 """
 
 from __future__ import annotations
 
+from storage.evaluations import (
+    create_evaluation,
+    finish_evaluation,
+    get_evaluation,
+    list_evaluations,
+    mark_evaluation_started,
+    mark_evaluations_interrupted,
+    record_case,
+)
 from storage.graphs import (
     create_graph,
     get_graph,
@@ -46,6 +55,13 @@ from storage.users import (
 __all__ = [
     "INTERRUPTED_ERROR",
     "add_run_events",
+    "create_evaluation",
+    "finish_evaluation",
+    "get_evaluation",
+    "list_evaluations",
+    "mark_evaluation_started",
+    "mark_evaluations_interrupted",
+    "record_case",
     "create_graph",
     "create_run",
     "create_share",

@@ -16,6 +16,7 @@ from starlette.requests import HTTPConnection as Request
 from app.api.auth import SHARE_HEADER
 from app.api.errors import ApiError
 from app.engine.subgraphs import Resolver
+from app.services.eval_queue import EvalManager
 from app.services.graphs import saved_graphs, share_owner
 from app.services.run_queue import RunManager
 from app.settings import Settings
@@ -56,6 +57,10 @@ async def get_runs(request: Request) -> RunManager:
     return request.app.state.runs
 
 
+async def get_evals(request: Request) -> EvalManager:
+    return request.app.state.evals
+
+
 async def get_subgraphs(request: Request) -> Resolver:
     """Looks up the saved graphs a document's subgraph nodes run: the caller's own (any, on
     a server without ``--auth``), each in a short session of its own. A share page's viewer
@@ -76,6 +81,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 RunsDep = Annotated[RunManager, Depends(get_runs)]
+EvalsDep = Annotated[EvalManager, Depends(get_evals)]
 ArtifactsDep = Annotated[ArtifactStore, Depends(get_artifacts)]
 OwnerDep = Annotated[str | None, Depends(get_owner)]
 SubgraphsDep = Annotated[Resolver, Depends(get_subgraphs)]

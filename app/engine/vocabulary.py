@@ -84,3 +84,19 @@ class ReplayVerdict(StrEnum):
     DIFFERS = "differs"
     NOT_COMPARABLE = "not_comparable"
     FAILED = "failed"
+
+
+class CaseStatus(StrEnum):
+    """How one evaluation case ended: every check it has passed, or not (a failed run fails it)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+
+
+class EvalEventType(StrEnum):
+    """What an evaluation tells its watchers (``WS /api/evals/{id}/events``)."""
+
+    EVALUATION_STARTED = "evaluation_started"
+    CASE_STARTED = "case_started"
+    CASE_FINISHED = "case_finished"
+    EVALUATION_FINISHED = "evaluation_finished"

@@ -269,7 +269,7 @@ class RunManager:
             owner_id=live.owner_id, bypass_cache=live.replay is not None,
         )
         live.result = result
-        outputs = {nid: self._summary(v) for nid, v in result.outputs.items()}
+        outputs = {nid: self.summary(v) for nid, v in result.outputs.items()}
         error = None
         if result.status == RunStatus.FAILED:
             failed = [r for r in result.nodes.values() if r.error and r.error["code"] != FailureCode.UPSTREAM_FAILED]
@@ -305,7 +305,7 @@ class RunManager:
     def _store_node(self, live: LiveRun, record: NodeRecord) -> Any:
         """Keep one node's result as it settles, written with the next batch; return the
         outputs' summary for its event (big outputs are in the artifact store already)."""
-        summary = {k: self._summary(v) for k, v in record.outputs.items()} if record.status in (NodeStatus.SUCCEEDED, NodeStatus.CACHED) else None
+        summary = {k: self.summary(v) for k, v in record.outputs.items()} if record.status in (NodeStatus.SUCCEEDED, NodeStatus.CACHED) else None
         with live.lock:
             live.rows.append(self._row(record, summary))
             due = time.monotonic() - live.flushed_at >= FLUSH_INTERVAL_S
@@ -326,7 +326,8 @@ class RunManager:
         if flush is not None:
             flush(session, signatures=signatures)
 
-    def _summary(self, value: Any) -> Any:
+    def summary(self, value: Any) -> Any:
+        """``value`` JSON-safe for the database and clients: big outputs as artifacts."""
         return summarize(value, self._store_artifact, self.inline_limit)
 
     def _store_artifact(self, data: bytes, mime: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ _MAGIC: tuple[tuple[bytes, int, str, str], ...] = (
     (b"GIF8", 0, "image/gif", ".gif"),
     (b"%PDF-", 0, "application/pdf", ".pdf"),
 )
-_TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".csv"}
+_TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".csv"}
 
 
 
@@ -40,7 +40,7 @@ def sniff(head: bytes, filename: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             if exc.start < len(head) - 4:  # a cut multi-byte character at the end is fine
                 raise ValueError("not UTF-8 text") from None
-        mime = {".html": "text/html", ".htm": "text/html", ".json": "application/json", ".md": "text/markdown",
+        mime = {".html": "text/html", ".htm": "text/html", ".json": "application/json", ".md": "text/markdown", ".jsonl": "application/x-ndjson",
                 ".markdown": "text/markdown", ".csv": "text/csv"}.get(suffix, "text/plain")
         return mime, suffix
     raise ValueError("unsupported file type")

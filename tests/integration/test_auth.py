@@ -109,6 +109,9 @@ def test_every_route_is_checked(auth_server: Server, users: dict[str, str]) -> N
     with pytest.raises(InvalidStatus) as refused:
         connect(f"{auth_server.ws_url}/api/runs/{'x' * 12}/events", open_timeout=10).close()
     assert refused.value.response.status_code == 403
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{auth_server.ws_url}/api/evals/{'x' * 12}/events", open_timeout=10).close()
+    assert refused.value.response.status_code == 403
 
 
 def test_tokens_are_stored_only_as_hashes(auth_server: Server, users: dict[str, str]) -> None:

@@ -51,7 +51,7 @@ async def create_upload(request: Request, settings: SettingsDep,
         except ValueError:
             raise ApiError(415, "unsupported_media_type",
                            f"{filename!r} is not a file type the studio reads (audio: wav, flac, ogg, mp3; images: png, "
-                           "jpeg, gif, webp; documents: pdf, txt, md, html, json, csv)") from None
+                           "jpeg, gif, webp; documents: pdf, txt, md, html, json, csv; evaluation cases: jsonl)") from None
         sha = digest.hexdigest()
         final = folder / f"{sha}{ext}"
         os.replace(tmp, final)

@@ -10,6 +10,8 @@ import type {
   AuthMe,
   CatalogResponse,
   ErrorBody,
+  EvalDetail,
+  EvalsPublic,
   GraphCreate,
   GraphDetail,
   GraphDocument,
@@ -153,6 +155,9 @@ export const api = {
   revokeShare: (token: string) => call<void>("DELETE", `/api/shares/${encodeURIComponent(token)}`),
   readShare: (token: string) => call<SharedGraph>("GET", `/api/shares/${encodeURIComponent(token)}`),
   forkShare: (token: string) => call<GraphDetail>("POST", `/api/shares/${encodeURIComponent(token)}/fork`),
+
+  listEvals: (graphId: string) => call<EvalsPublic>("GET", `/api/graphs/${encodeURIComponent(graphId)}/evals${q({ limit: 200 })}`),
+  readEval: (id: string) => call<EvalDetail>("GET", `/api/evals/${encodeURIComponent(id)}`),
 
   upload: (file: File) => call<UploadPublic>("POST", `/api/uploads${q({ filename: file.name })}`, file),
 };

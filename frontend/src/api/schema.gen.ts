@@ -105,6 +105,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/evals/{evaluation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read Evaluation
+         * @description An evaluation with every finished case's result (those so far, while it runs).
+         */
+        get: operations["read_evaluation_api_evals__evaluation_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evals/{evaluation_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Evaluation
+         * @description Stop a queued or running evaluation; the cases that finished stay.
+         */
+        post: operations["cancel_evaluation_api_evals__evaluation_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/evals/{evaluation_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluation Events
+         * @description The evaluation's events so far: what the websocket at this address sends first (for
+         *     clients that poll); a finished evaluation's is its ``evaluation_finished`` alone.
+         */
+        get: operations["list_evaluation_events_api_evals__evaluation_id__events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/graphs": {
         parameters: {
             query?: never;
@@ -174,6 +235,32 @@ export interface paths {
          * @description Move a graph to the bin (recoverable); its runs stay.
          */
         delete: operations["delete_graph_api_graphs__graph_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/graphs/{graph_id}/evals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Evaluations
+         * @description A graph's evaluations, newest first (of one version with ``version``), without per-case results.
+         */
+        get: operations["list_evaluations_api_graphs__graph_id__evals_get"];
+        put?: never;
+        /**
+         * Create Evaluation
+         * @description Queue an evaluation of a saved graph version over cases (inline, or a file), with checks;
+         *     follow it at ``events_url``, read it at ``url``. 422 for a graph with problems, or cases
+         *     and checks it cannot take; nothing is queued then.
+         */
+        post: operations["create_evaluation_api_graphs__graph_id__evals_post"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -737,6 +824,213 @@ export interface components {
              * @description types a value of this type may also feed
              */
             widens_to: string[];
+        };
+        /**
+         * CheckCreate
+         * @description One check on an io output, for every case (the rules: docs/decisions.md, Evaluation).
+         */
+        CheckCreate: {
+            /**
+             * Column
+             * @description the case column that holds the expected value
+             */
+            column?: string | null;
+            /**
+             * Expected
+             * @description the expected value for every case (or give column)
+             */
+            expected?: unknown;
+            /**
+             * Field
+             * @description json_field_equals: the dotted path of the field
+             */
+            field?: string | null;
+            kind: components["schemas"]["CheckKind"];
+            /**
+             * Max
+             * @description wer_at_most: the largest word error rate that passes
+             */
+            max?: number | null;
+            /**
+             * Name
+             * @description how the summary names it; `<output> <kind>` if unset
+             */
+            name?: string | null;
+            /**
+             * Output
+             * @description the io output node whose value is checked
+             */
+            output: string;
+            /**
+             * Tolerance
+             * @description number_within: the largest difference that passes
+             */
+            tolerance?: number | null;
+        };
+        /**
+         * CheckKind
+         * @enum {string}
+         */
+        CheckKind: "equals" | "contains_any" | "regex" | "number_within" | "json_field_equals" | "wer_at_most" | "retrieved_contains";
+        /** EvalAccepted */
+        EvalAccepted: {
+            /** Events Url */
+            events_url: string;
+            /** Graph Id */
+            graph_id: string;
+            /** Id */
+            id: string;
+            status: components["schemas"]["RunStatus"];
+            /** Url */
+            url: string;
+            /** Version */
+            version: number;
+        };
+        /** EvalCreate */
+        EvalCreate: {
+            /**
+             * Cases
+             * @description the cases inline: column -> value
+             */
+            cases?: {
+                [key: string]: unknown;
+            }[] | null;
+            /**
+             * Checks
+             * @description added after a .json file's own checks
+             */
+            checks?: components["schemas"]["CheckCreate"][];
+            /**
+             * File
+             * @description or a cases file: an upload's path (uploads/<sha256>.csv) or a path the server lets graphs read (.json, .jsonl, .csv)
+             */
+            file?: string | null;
+            /**
+             * Version
+             * @description the graph version to evaluate; the latest if unset
+             */
+            version?: number | null;
+        };
+        /** EvalDetail */
+        EvalDetail: {
+            /** Cases Count */
+            cases_count: number;
+            /** Checks */
+            checks: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Done Count */
+            done_count: number;
+            /** Duration S */
+            duration_s: number | null;
+            /** Error */
+            error?: {
+                [key: string]: unknown;
+            } | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Graph Id */
+            graph_id: string;
+            /** Id */
+            id: string;
+            /** Passed Count */
+            passed_count: number;
+            /**
+             * Results
+             * @description per case: id, status, inputs, outputs, checks, error, duration_s
+             */
+            results: {
+                [key: string]: unknown;
+            }[];
+            /** Started At */
+            started_at: string | null;
+            status: components["schemas"]["RunStatus"];
+            /**
+             * Summary
+             * @description per check name: output, kind, passed, failed, skipped, pass_rate
+             */
+            summary: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+        };
+        /**
+         * EvalEventPublic
+         * @description One evaluation event, as its websocket sends it and ``GET /api/evals/{id}/events`` lists it.
+         */
+        EvalEventPublic: {
+            /** Data */
+            data?: {
+                [key: string]: unknown;
+            };
+            /** Evaluation Id */
+            evaluation_id: string;
+            /** Seq */
+            seq: number;
+            /** Ts */
+            ts?: number | null;
+            type: components["schemas"]["EvalEventType"];
+        };
+        /**
+         * EvalEventType
+         * @description What an evaluation tells its watchers (``WS /api/evals/{id}/events``).
+         * @enum {string}
+         */
+        EvalEventType: "evaluation_started" | "case_started" | "case_finished" | "evaluation_finished";
+        /** EvalPublic */
+        EvalPublic: {
+            /** Cases Count */
+            cases_count: number;
+            /** Checks */
+            checks: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Done Count */
+            done_count: number;
+            /** Duration S */
+            duration_s: number | null;
+            /** Error */
+            error?: {
+                [key: string]: unknown;
+            } | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Graph Id */
+            graph_id: string;
+            /** Id */
+            id: string;
+            /** Passed Count */
+            passed_count: number;
+            /** Started At */
+            started_at: string | null;
+            status: components["schemas"]["RunStatus"];
+            /**
+             * Summary
+             * @description per check name: output, kind, passed, failed, skipped, pass_rate
+             */
+            summary: {
+                [key: string]: unknown;
+            };
+            /** Version */
+            version: number;
+        };
+        /** EvalsPublic */
+        EvalsPublic: {
+            /** Count */
+            count: number;
+            /** Data */
+            data: components["schemas"]["EvalPublic"][];
         };
         /**
          * EventType
@@ -1588,6 +1882,99 @@ export interface operations {
             };
         };
     };
+    read_evaluation_api_evals__evaluation_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalDetail"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_evaluation_api_evals__evaluation_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_evaluation_events_api_evals__evaluation_id__events_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                evaluation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalEventPublic"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_graphs_api_graphs_get: {
         parameters: {
             query?: {
@@ -1773,6 +2160,76 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_evaluations_api_graphs__graph_id__evals_get: {
+        parameters: {
+            query?: {
+                version?: number | null;
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path: {
+                graph_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalsPublic"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_evaluation_api_graphs__graph_id__evals_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                graph_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EvalCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EvalAccepted"];
+                };
             };
             /** @description Validation Error */
             422: {

@@ -154,6 +154,38 @@ export interface ArtifactRef {
   shape?: number[];
 }
 
+// -- evaluations (`/api/graphs/{id}/evals`, `/api/evals/{id}`) -----------------------------
+
+/** A graph version's evaluation over a dataset of cases, without the cases. */
+export type EvalPublic = Refine<Schemas["EvalPublic"], { summary: Record<string, CheckSummary> }>;
+export type EvalsPublic = Refine<Schemas["EvalsPublic"], { data: EvalPublic[] }>;
+/** One check's tally (app/services/evaluation.py `summarize_checks`; a free dict in OpenAPI):
+ * its pass rate is over the cases it judged (a case without its expected value skips it). */
+export type CheckSummary = {
+  output: string;
+  kind: string;
+  passed: number;
+  failed: number;
+  skipped: number;
+  pass_rate: number | null;
+};
+/** One check on one case: passed, failed, or skipped (`null`). */
+export type CheckVerdict = { name: string; passed: boolean | null; message: string };
+/** One case's result (app/services/evaluation.py `CaseResult.to_json`). */
+export type CaseResult = {
+  id: string;
+  status: "passed" | "failed";
+  inputs: Record<string, unknown>;
+  outputs: Record<string, unknown>;
+  checks: CheckVerdict[];
+  duration_s: number;
+  run_id: string;
+  error: { code: string; message: string; node_id?: string } | null;
+  ran: string[];
+  from_cache: string[];
+};
+export type EvalDetail = Refine<Schemas["EvalDetail"], { summary: Record<string, CheckSummary>; results: CaseResult[] }>;
+
 // -- uploads (`POST /api/uploads`) ------------------------------------------------------
 
 /** Where the server stored an uploaded file: its path is what file inputs take. */

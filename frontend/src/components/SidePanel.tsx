@@ -1,10 +1,11 @@
-/** The right-hand panel: problems, analysis, results, run history, versions (a share link's page:
+/** The right-hand panel: problems, analysis, results, run history, versions, evaluations (a share link's page:
  * problems only; it has no runs or versions to show). */
 
 import { useShare } from "../stores/shareStore";
 import { type PanelTab, useUi } from "../stores/uiStore";
 import { useValidation } from "../stores/validationStore";
 import { AnalysisPanel } from "./AnalysisPanel";
+import { EvaluatePanel } from "./EvaluatePanel";
 import { ProblemsPanel } from "./ProblemsPanel";
 import { ResultPanel } from "./ResultPanel";
 import { RunHistory } from "./RunHistory";
@@ -16,6 +17,7 @@ const TABS: { id: PanelTab; label: string }[] = [
   { id: "result", label: "Result" },
   { id: "runs", label: "Runs" },
   { id: "versions", label: "Versions" },
+  { id: "evaluate", label: "Evaluate" },
 ];
 
 export function SidePanel() {
@@ -42,6 +44,7 @@ export function SidePanel() {
         {tab === "result" && <ResultPanel />}
         {tab === "runs" && <RunHistory />}
         {tab === "versions" && <VersionsPanel />}
+        {tab === "evaluate" && <EvaluatePanel />}
       </div>
     </aside>
   );

@@ -15,7 +15,7 @@ export type Dialog =
   | { kind: "import"; result: ImportResult }
   | { kind: "shortcuts" };
 
-export type PanelTab = "problems" | "analysis" | "result" | "runs" | "versions";
+export type PanelTab = "problems" | "analysis" | "result" | "runs" | "versions" | "evaluate";
 
 interface UiState {
   dialog: Dialog | null;

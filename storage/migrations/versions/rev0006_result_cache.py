@@ -1,7 +1,7 @@
 """The persistent result cache: node results by cache key, and each graph's last signatures.
 
 Revision ID: 0006
-Revises: 0005 (evaluations)
+Revises: 0005
 Create Date: 2026-12-07
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
-down_revision: str | None = "0004"  # TEMP: 0005 after the evaluations merge
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,118 @@
+"""What the persistent result cache buys after a restart, on a real `genaisys serve` and the
+RAG example (models prepared first, as `make run` does):
+
+- ``warm``: a new question on a server that has answered one (models loaded, index cached);
+- ``after restart``: the server stopped and started again, then a new question at once
+  (models load again; the index comes from the disk cache);
+- ``after restart, no disk cache``: the same with ``GENAISYS_CACHE_DISK_BYTES=0`` (nothing
+  kept): the corpus is embedded again, as before the cache was persistent;
+- ``no-change re-run``: ``POST /api/graphs/{id}/run`` of a saved graph that just ran, measured
+  from the client (every node cached), median of 30;
+- ``genaisys run`` twice: the terminal, a new question each time, on the same data directory.
+
+Prints a table and writes JSON.
+
+    python bench/durable_cache.py [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cold_paths import ENV, RAG, ROOT, prepare, rag_answer, start_server  # noqa: E402
+
+QUESTIONS = ["Who keeps the weather log?", "When did Aurora-7 open?", "What is the coffee machine called?",
+             "Which station has the longest runway?"]
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+def restart_rows(data_dir: Path, env: dict[str, str], label: str) -> list[dict[str, Any]]:
+    proc, url, _ = start_server(data_dir, env)
+    try:
+        rag_answer(url, "What is the coffee machine called? (first)")
+        warm = statistics.median(rag_answer(url, q)[0] for q in QUESTIONS[:3])
+    finally:
+        stop(proc)
+    proc, url, started = start_server(data_dir, env)
+    try:
+        after, _ = rag_answer(url, "Who repairs the airlock?")
+    finally:
+        stop(proc)
+    return [{"path": "new question, warm server", "variant": label, "seconds": round(warm, 2)},
+            {"path": "new question, after restart", "variant": label, "seconds": round(after, 2),
+             "server_start_s": round(started, 2), "ratio_to_warm": round(after / warm, 2)}]
+
+
+def no_change_rows(data_dir: Path) -> list[dict[str, Any]]:
+    proc, url, _ = start_server(data_dir)
+    try:
+        with httpx.Client(base_url=url, timeout=120) as http:
+            gid = http.post("/api/graphs", json={"document": RAG}).raise_for_status().json()["id"]
+            http.post(f"/api/graphs/{gid}/run", json={"timeout_s": 600}).raise_for_status()
+            times = []
+            for _ in range(30):
+                t0 = time.perf_counter()
+                answer = http.post(f"/api/graphs/{gid}/run", json={}).raise_for_status().json()
+                times.append(time.perf_counter() - t0)
+                assert answer["status"] == "succeeded", answer
+    finally:
+        stop(proc)
+    return [{"path": "no-change re-run (POST /api/graphs/{id}/run)", "variant": "median of 30",
+             "seconds": round(statistics.median(times), 4), "best_s": round(min(times), 4)}]
+
+
+def cli_rows(data_dir: Path) -> list[dict[str, Any]]:
+    rows = []
+    for attempt, question in (("first", QUESTIONS[0]), ("second", QUESTIONS[1])):
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "app.cli", "run", str(ROOT / "examples" / "rag.json"), "--json",
+                               "--data-dir", str(data_dir), "--input", f"question={question}"],
+                              cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
+        took = time.perf_counter() - t0
+        nodes = json.loads(done.stdout)["nodes"]
+        cached = sorted(n for n, r in nodes.items() if r["status"] == "cached")
+        rows.append({"path": f"genaisys run, {attempt} process", "variant": "new question", "seconds": round(took, 2),
+                     "cached": ", ".join(cached) or "-"})
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "durable_cache.json")
+    args = ap.parse_args()
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="genaisys-cache-") as tmp:
+        base = Path(tmp)
+        prepare(base / "kept")
+        rows += restart_rows(base / "kept", {}, "disk cache")
+        prepare(base / "none")
+        rows += restart_rows(base / "none", {"GENAISYS_CACHE_DISK_BYTES": "0"}, "no disk cache")
+        rows += no_change_rows(base / "kept")
+        prepare(base / "cli")
+        rows += cli_rows(base / "cli")
+    print(f"{'path':46} {'variant':16} {'seconds':>8}  details")
+    for r in rows:
+        details = ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("path", "variant", "seconds"))
+        print(f"{r['path']:46} {r['variant']:16} {r['seconds']:8.3f}  {details}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"benchmark": "durable_cache", "rows": rows}, indent=2))
+    print(f"\nwrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
