@@ -53,3 +53,34 @@ def test_the_evaluate_tab_charts_versions_and_shows_failing_cases(page: Page, st
     expect(compare.locator("thead")).to_contain_text("v2 · 1/3")
     expect(compare.locator("thead")).to_contain_text("v1 · 3/3")
     shot(page, "evaluate-tab")
+
+
+def test_run_an_evaluation_from_the_evaluate_tab(page: Page, studio, shot, tmp_path: Path) -> None:
+    """A person's way in: choose a cases file, add a check, run it, watch it, read the result."""
+    document = json.loads(EXAMPLE.read_text())
+    document["name"] = "Evaluated from the tab"
+    with studio.api() as client:
+        graph_id = client.post("/api/graphs", json={"document": document}).json()["id"]
+    cases = tmp_path / "topics.jsonl"
+    rows = [*CASES, {"id": "wrong", "which": 0, "topic": "sentence: Whisper"}]  # this one must fail
+    cases.write_text("".join(json.dumps(r) + "\n" for r in rows))
+
+    ui = StudioPage(page, studio.url)
+    ui.open_app(graph_id)
+    page.get_by_role("tab", name="Evaluate").click()
+    form = page.get_by_role("form", name="start an evaluation")
+    expect(form).to_contain_text("Evaluate v1")
+    form.get_by_label("cases file").set_input_files(str(cases))
+    form.get_by_role("button", name="+ add a check").click()
+    form.get_by_label("output").select_option("out")
+    form.get_by_label("check").select_option("contains_any")
+    form.get_by_label("or column").fill("topic")
+    shot(page, "evaluation-form")
+    form.get_by_role("button", name="Run evaluation").click()
+    expect(page.locator(".toast", has_text="Evaluation of v1: 3 of 4 cases passed")).to_be_visible(timeout=120_000)
+    shot(page, "evaluation-finished")
+    expect(page.get_by_role("img", name="out contains_any (topic): v1 75%")).to_be_visible()
+    failing = page.get_by_role("region", name="failing cases")
+    expect(failing).to_contain_text("Failing cases of v1: 1 of 4")
+    expect(failing.locator("[data-case=wrong]")).to_contain_text("expected any of ['sentence: Whisper']")
+    shot(page, "evaluation-done")

@@ -10,6 +10,8 @@ import type {
   AuthMe,
   CatalogResponse,
   ErrorBody,
+  EvalAccepted,
+  EvalCreate,
   EvalDetail,
   EvalsPublic,
   GraphCreate,
@@ -158,6 +160,8 @@ export const api = {
 
   listEvals: (graphId: string) => call<EvalsPublic>("GET", `/api/graphs/${encodeURIComponent(graphId)}/evals${q({ limit: 200 })}`),
   readEval: (id: string) => call<EvalDetail>("GET", `/api/evals/${encodeURIComponent(id)}`),
+  startEval: (graphId: string, body: EvalCreate) =>
+    call<EvalAccepted>("POST", `/api/graphs/${encodeURIComponent(graphId)}/evals`, body),
 
   upload: (file: File) => call<UploadPublic>("POST", `/api/uploads${q({ filename: file.name })}`, file),
 };

@@ -236,3 +236,11 @@ export type AuthMe = Schemas["Me"];
 
 /** What every failed call answers (app/api/errors.py; OpenAPI has no schema for it). */
 export type ErrorBody = { error?: { code?: string; message?: string; details?: unknown } };
+
+// -- starting an evaluation (`POST /api/graphs/{id}/evals`) ------------------------------
+
+export type EvalCreate = Schemas["EvalCreate"];
+export type CheckCreate = Schemas["CheckCreate"];
+export type CheckKind = Schemas["CheckKind"];
+export type EvalAccepted = Schemas["EvalAccepted"];
+

@@ -1,12 +1,14 @@
-/** The Evaluate tab: pass rate per check and per version as a chart, the failing cases of an
- * evaluation with their outputs, and two versions' results side by side. Evaluations are
- * started from `genaisys eval GRAPH_ID --cases FILE` or `POST /api/graphs/{id}/evals`. */
+/** The Evaluate tab: a form that starts an evaluation from a cases file (`EvalStart`), pass
+ * rate per check and per version as a chart, the failing cases of an evaluation with their
+ * outputs, and two versions' results side by side. `genaisys eval GRAPH_ID --cases FILE` and
+ * `POST /api/graphs/{id}/evals` start them too. */
 
 import { memo, useEffect, useState } from "react";
 import { api } from "../api/client";
 import type { CaseResult, EvalDetail, EvalPublic } from "../api/types";
 import { compareCases, failingCases, latestPerVersion, passRates, percent, showOutputs } from "../graph/evals";
 import { useGraph } from "../stores/graphStore";
+import { EvalStart } from "./EvalStart";
 
 export function EvaluatePanel() {
   const graphId = useGraph((s) => s.graphId);
@@ -38,6 +40,7 @@ export function EvaluatePanel() {
   if (!evals) return <p className="panel-empty">Loading…</p>;
   return (
     <div className="evaluate">
+      <EvalStart graphId={graphId} onFinished={() => setRefresh((n) => n + 1)} />
       <button type="button" className="link" onClick={() => setRefresh((n) => n + 1)}>Refresh</button>
       <EvalReport evals={evals} a={picked.a ? details[picked.a] ?? null : null} b={picked.b ? details[picked.b] ?? null : null}
         onPick={(side, id) => setPicked((p) => ({ ...p, [side]: id }))} />
@@ -57,7 +60,7 @@ export interface EvalReportProps {
 export const EvalReport = memo(function EvalReport({ evals, a, b, onPick }: EvalReportProps) {
   const latest = latestPerVersion(evals);
   if (!latest.length) {
-    return <p className="panel-empty">No finished evaluation of this graph yet. Run one with <code>genaisys eval GRAPH_ID --cases FILE</code>.</p>;
+    return <p className="panel-empty">No finished evaluation of this graph yet: choose a cases file above and run one.</p>;
   }
   const choose = (side: "a" | "b", current: EvalDetail | null) => (
     <select aria-label={`version ${side.toUpperCase()}`} value={current?.id ?? ""} onChange={(e) => onPick(side, e.target.value)}>
