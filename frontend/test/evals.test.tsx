@@ -88,6 +88,6 @@ describe("the Evaluate tab", () => {
   it("says how to start when no evaluation has finished", () => {
     const html = renderToStaticMarkup(<EvalReport evals={[RUNNING]} a={null} b={null} onPick={() => undefined} />);
     expect(html).toContain("No finished evaluation of this graph yet");
-    expect(html).toContain("genaisys eval GRAPH_ID --cases FILE");
+    expect(html).toContain("choose a cases file above and run one");
   });
 });
