@@ -273,7 +273,8 @@ class Node:
         """Are these cached outputs still good, for the run's owner? For outputs that are
         handles rather than values (a vector store's collection): the handle names something
         outside the cache, which may have changed or gone since. False makes the node run
-        again. Called on every cache hit of a node that overrides it, so keep it cheap."""
+        again. Asked when a result is read back from the persistent cache (after a restart,
+        or written by another process), once: a result this process made or checked is trusted."""
         return True
 
     @classmethod

@@ -247,8 +247,8 @@ class _Run:
             key = hashlib.sha256(f"user:{self.owner_id}|{key}".encode()).hexdigest()
         record.cache_key, self.keys[nid] = key, key
         entry = self.ex.cache.entry(key) if cacheable else None
-        stale = (entry is not None and _overrides_still_valid(node.cls)
-                 and not _still_valid(node.cls, entry[0], self.owner_id))
+        stale = (entry is not None and entry[1].get("restored") is True and _overrides_still_valid(node.cls)
+                 and not _still_valid(node.cls, entry[0], self.owner_id))  # read back from disk: checked once
         if entry is not None and not stale:
             hit, origin = entry
             record.status, record.reason, record.outputs = NodeStatus.CACHED, "unchanged", hit

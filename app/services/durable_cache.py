@@ -68,6 +68,7 @@ class DurableResultCache(ResultCache):
             return None
         outputs, origin = loaded
         ResultCache.put(self, key, outputs, origin)
+        origin = {**origin, "restored": True}  # this once: what a handle names is checked again
         with self._lock:
             self.misses -= 1  # the memory's miss was a hit after all
             self.hits += 1
