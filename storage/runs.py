@@ -53,20 +53,27 @@ def create_run(
     """
     status = RunStatus(status)
     number = None
-    if graph_version_id is not None:
-        version = session.get(GraphVersion, graph_version_id)
-        if version is None:
+    graph_owner: str | None = None
+    if graph_version_id is not None:  # its graph, number and owner in one row, never its document
+        found = session.execute(
+            select(GraphVersion.graph_id, GraphVersion.number, Graph.owner_id)
+            .join(Graph, Graph.id == GraphVersion.graph_id).where(GraphVersion.id == graph_version_id)
+        ).one_or_none()
+        if found is None:
             raise NotFound("graph version", graph_version_id)
-        if graph_id is not None and graph_id != version.graph_id:
+        if graph_id is not None and graph_id != found.graph_id:
             raise ValueError(
-                f"graph version {graph_version_id!r} belongs to graph {version.graph_id!r}, "
+                f"graph version {graph_version_id!r} belongs to graph {found.graph_id!r}, "
                 f"not {graph_id!r}"
             )
-        graph_id, number = version.graph_id, version.number
-    elif graph_id is not None and session.get(Graph, graph_id) is None:
-        raise NotFound("graph", graph_id)
+        graph_id, number, graph_owner = found.graph_id, found.number, found.owner_id
+    elif graph_id is not None:
+        row = session.execute(select(Graph.id, Graph.owner_id).where(Graph.id == graph_id)).one_or_none()
+        if row is None:
+            raise NotFound("graph", graph_id)
+        graph_owner = row.owner_id
     if owner_id is None and graph_id is not None:  # e.g. a demo's run: its graph's owner keeps it
-        owner_id = session.get(Graph, graph_id).owner_id  # type: ignore[union-attr]
+        owner_id = graph_owner
     now = utcnow()
     run = Run(
         id=run_id or new_id(),

@@ -34,6 +34,9 @@ from storage.sqltypes import json_text, utcnow
 
 log = logging.getLogger("genaisys.cache")
 
+TOUCH_S = 60.0
+"""How often an entry in steady use is marked used on disk (its place in the eviction order)."""
+
 REFRESH_S = 5.0
 """How stale the set of stored keys may get before another process's writes are looked up."""
 
@@ -50,6 +53,8 @@ class DurableResultCache(ResultCache):
         self._since: datetime | None = None
         self._scopes_loaded: set[str] = set()
         self._dirty: dict[str, dict[str, Any]] = {}
+        self._touched: dict[str, float] = {}
+        """When this process last marked each entry used: at most once a ``TOUCH_S``."""
         self._io = threading.Lock()
         self.disk_hits = 0
 
@@ -58,7 +63,7 @@ class DurableResultCache(ResultCache):
     def entry(self, key: str) -> tuple[dict[str, Any], Origin] | None:
         found = super().entry(key)
         if found is not None:
-            if key in (self._on_disk or ()):
+            if key in (self._on_disk or ()) and time.monotonic() - self._touched.get(key, -TOUCH_S) >= TOUCH_S:
                 self._used.add(key)
             return found
         if not self._maybe_on_disk(key):
@@ -111,7 +116,10 @@ class DurableResultCache(ResultCache):
                 self._pending.append((key, outputs, dict(origin or {})))
 
     def remember(self, scope: str, node_id: str, signature: Signature) -> None:
+        before = super().last_signature(scope, node_id)
         super().remember(scope, node_id, signature)
+        if before == signature and not before.cleared:
+            return  # what is stored already says it: a no-change run writes no signatures
         with self._lock:
             self._dirty.setdefault(scope, {})[node_id] = [signature.type_id, signature.version, signature.params_hash,
                                                          list(signature.input_keys), time.time()]
@@ -154,6 +162,8 @@ class DurableResultCache(ResultCache):
                     self._on_disk.update(r["key"] for r in rows)
         if used:
             disk.touch_entries(session, keys=used)
+            now = time.monotonic()
+            self._touched.update(dict.fromkeys(used, now))
         if dirty:
             disk.put_scopes(session, scopes=dirty)
         if pending:

@@ -177,8 +177,12 @@ def submit_run(runs: Any, registry: Registry, document: dict[str, Any], inputs: 
     input nodes refuse the inputs) or TooManyQueued (its owner has the most runs waiting);
     nothing is recorded then. ``replay`` (a ``ReplayPlan``) makes the run a replay of a stored one."""
     bundled = replay is not None and bool(document.get("graphs"))  # a replayed file run: the subgraphs it carried
-    checked = validate(document, registry, subgraphs=None if bundled else saved_graphs(runs.sessions, owner_id),
-                       graph_id=graph_id)
+    checked = runs.checked_version(graph_version_id) if replay is None else None
+    if checked is None:
+        checked = validate(document, registry, subgraphs=None if bundled else saved_graphs(runs.sessions, owner_id),
+                           graph_id=graph_id)
+        if checked.ok and graph_version_id is not None and not used_graphs(document):
+            runs.keep_checked(graph_version_id, checked)
     if not checked.ok:
         raise InvalidGraph(invalid.format(n=len(checked.problems)), checked)
     try:

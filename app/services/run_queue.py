@@ -23,7 +23,7 @@ import platform
 import threading
 import time
 import uuid
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +44,9 @@ from storage import repo
 from storage.artifacts import ArtifactStore
 
 log = logging.getLogger("genaisys.runs")
+
+CHECKED_KEPT = 64
+"""Saved versions whose validation a run of them reuses (the no-change re-run's largest cost)."""
 
 FLUSH_INTERVAL_S = 0.25
 """Longest a settled node's result waits before it is written (while its run goes on)."""
@@ -156,6 +159,8 @@ class RunManager:
         self.inline_limit = inline_limit
         self._queue = FairQueue(max_queued_per_owner)
         self._live: dict[str, LiveRun] = {}
+        self._checked: OrderedDict[Any, CheckedGraph] = OrderedDict()
+        self._checked_lock = threading.Lock()
         self._threads = [threading.Thread(target=self._worker, name=f"genaisys-run-{i}", daemon=True) for i in range(workers)]
 
     def start(self) -> None:
@@ -213,6 +218,23 @@ class RunManager:
         self._live[run_id] = live
         self._settle(live)
         return run_id, live.result
+
+    def checked_version(self, graph_version_id: Any) -> CheckedGraph | None:
+        """The validator's verdict on a saved version that passed before (versions never change;
+        one with subgraph nodes is never kept, as the graphs it names may be deleted)."""
+        if graph_version_id is None:
+            return None
+        with self._checked_lock:
+            checked = self._checked.get(graph_version_id)
+            if checked is not None:
+                self._checked.move_to_end(graph_version_id)
+            return checked
+
+    def keep_checked(self, graph_version_id: Any, checked: CheckedGraph) -> None:
+        with self._checked_lock:
+            self._checked[graph_version_id] = checked
+            while len(self._checked) > CHECKED_KEPT:
+                self._checked.popitem(last=False)
 
     def live(self, run_id: str) -> LiveRun | None:
         return self._live.get(run_id)
