@@ -37,6 +37,7 @@ from app.engine.executor import Executor
 from app.services.bootstrap import open_database
 from app.services.eval_queue import EvalManager
 from app.services.run_queue import RunManager
+from app.services.warm_start import warm_start
 from app.settings import FRONTEND_DIST, Settings
 from nodes.registry import default_registry
 from nodes.runtime.config import configure
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evaluations = EvalManager(executor, sessions, show=manager.summary)  # the runs' cache and models
         app.state.artifacts, app.state.runs, app.state.evals = store, manager, evaluations
         manager.start()
+        if settings.warm_start:
+            warm_start(sessions, registry)
         evaluations.start()
         # What start-up loaded (modules, the catalog) lives as long as the server: moved out
         # of the collector's reach, a full collection during a run walks only the run's own

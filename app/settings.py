@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     demo_uploads_max_files: int = Field(default=10_000, ge=0, description="most files the demo uploads folder may hold")
     demo_idle_s: float = Field(default=120.0, gt=0, description="seconds a live demo may go without requests before "
                                "it is unmounted (its Gradio queue stops polling); the next request builds it again")
+    warm_start: bool = Field(default=True, description="after start-up, load in the background the models the "
+                             "latest runs used, so the first run after a restart finds them loaded")
     demo_warmup: bool = Field(default=True, description="import gradio in the background a few seconds after "
                               "start-up, so the first demo link opens fast (GENAISYS_DEMO_WARMUP=0 to skip)")
     inline_output_bytes: int = Field(default=64 * 1024, description="larger node outputs are stored as artifacts")

@@ -269,6 +269,14 @@ class Node:
         return None
 
     @classmethod
+    def warm_up(cls, values: Mapping[str, Any]) -> bool:
+        """Load what a run with these values will need (its model) into the shared model
+        runtime, without running (Haystack's ``warm_up``): after a restart the studio does it
+        for the models its latest runs used, so the next run finds them loaded. True if it
+        loaded something; never called for a node that does not override it."""
+        return False
+
+    @classmethod
     def still_valid(cls, outputs: Mapping[str, Any], owner_id: str | None) -> bool:
         """Are these cached outputs still good, for the run's owner? For outputs that are
         handles rather than values (a vector store's collection): the handle names something

@@ -25,6 +25,11 @@ class ClipEncoder(Node):
     uses_gpu = True
     outputs = (Output("embeddings", "Embedding[d]"),)
 
+    @classmethod
+    def warm_up(cls, values: Mapping[str, Any]) -> bool:
+        load(str(values.get("model") or DEFAULT), None)
+        return True
+
     @staticmethod
     def model_input() -> Input:
         return Input("model", "Text", default=DEFAULT, connectable=False, help="A local CLIP folder or a hub id")

@@ -45,6 +45,11 @@ class TextEmbedder(Node):
     def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
         return estimate_encoder(str(values.get("model") or cls.input("model").default))
 
+    @classmethod
+    def warm_up(cls, values: Mapping[str, Any]) -> bool:
+        load_encoder(str(values.get("model") or cls.input("model").default), None)
+        return True
+
     def run(self, ctx: Context, texts: list[str] | None, documents: list[dict[str, Any]] | None,
             model: str, max_length: int) -> dict[str, Any]:
         if (texts is None) == (documents is None):

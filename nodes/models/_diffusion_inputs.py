@@ -20,6 +20,13 @@ class PipelineNode(Node):
     def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
         return estimate_diffusion(str(values.get("model") or DEFAULT_MODEL))
 
+    @classmethod
+    def warm_up(cls, values: Mapping[str, Any]) -> bool:
+        from nodes.models._diffusion import load_diffusion
+
+        load_diffusion(str(values.get("model") or DEFAULT_MODEL))
+        return True
+
 
 def model_input() -> Input:
     return Input("model", "Text", default=DEFAULT_MODEL, connectable=False,

@@ -59,6 +59,11 @@ class LLM(Node):
 
         return estimate_llm(str(values.get("model") or cls.input("model").default))
 
+    @classmethod
+    def warm_up(cls, values: Mapping[str, Any]) -> bool:
+        _load(str(values.get("model") or cls.input("model").default), None)
+        return True
+
     def run(
         self,
         ctx: Context,
@@ -71,25 +76,14 @@ class LLM(Node):
         seed: int = 0,
         adapter: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        from nodes.models._llm import generate, load_llm
+        from nodes.models._llm import generate
         from nodes.runtime.cache import get_runtime
-        from nodes.runtime.device import default_dtype, pick_device
 
         if not isinstance(prompt, str) or not prompt.strip():
             raise NodeError("the prompt is empty: connect or type a prompt")
         if adapter is not None and not isinstance(adapter, dict):
             raise NodeError(f"the adapter input must come from a LoRA adapter node, got {type(adapter).__name__}")
-        source = resolve_model(model, "llm")
-        device = pick_device()
-        dtype = default_dtype(device)
-        runtime = get_runtime()
-        key = f"llm:{source.key}:{device}:{dtype}"
-
-        def load() -> Any:
-            return load_llm(source, device, dtype, progress=ctx.progress)  # a conversion's phases show on the node
-
-        identity = None if key in runtime else {**source.identity, "device": device, "dtype": str(dtype).removeprefix("torch.")}
-        llm = runtime.load(key, load, ctx=ctx, identity=identity)
+        llm, key = _load(model, ctx)
         if seed < 0:  # no fixed seed: a new one each run, recorded so the text can be had again
             seed = secrets.randbits(32)
         ctx.record("seed", int(seed))
@@ -100,7 +94,7 @@ class LLM(Node):
         def on_text(tokens: int, text: str) -> None:
             ctx.progress(tokens / max_tokens, text)  # raises NodeCancelled on cancel
 
-        text = runtime.on_device(
+        text = get_runtime().on_device(
             lambda: generate(
                 llm, prompt, system=system or "", max_tokens=max_tokens, temperature=temperature, top_p=top_p,
                 seed=seed, adapter=adapter, on_text=on_text, should_stop=lambda: ctx.cancelled,
@@ -109,3 +103,23 @@ class LLM(Node):
         )
         ctx.check_cancelled()  # stopped by the stopping criterion rather than by progress
         return {"text": text}
+
+
+def _load(model: str, ctx: Context | None) -> tuple[Any, str]:
+    """The model through the shared runtime (loaded once per process), and its runtime key."""
+    from nodes.models._llm import load_llm
+    from nodes.runtime.cache import get_runtime
+    from nodes.runtime.device import default_dtype, pick_device
+
+    source = resolve_model(model, "llm")
+    device = pick_device()
+    dtype = default_dtype(device)
+    runtime = get_runtime()
+    key = f"llm:{source.key}:{device}:{dtype}"
+
+    def load() -> Any:
+        return load_llm(source, device, dtype, progress=ctx.progress if ctx else None)  # a conversion's phases show
+
+    identity = None if key in runtime else {**source.identity, "device": device, "dtype": str(dtype).removeprefix("torch.")}
+    return runtime.load(key, load, ctx=ctx, identity=identity), key
+

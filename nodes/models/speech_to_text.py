@@ -53,6 +53,11 @@ class SpeechToText(Node):
     def memory_estimate(cls, values: Mapping[str, Any]) -> MemoryEstimate | None:
         return estimate_whisper(str(values.get("model") or cls.input("model").default))
 
+    @classmethod
+    def warm_up(cls, values: Mapping[str, Any]) -> bool:
+        load_whisper(str(values.get("model") or cls.input("model").default))
+        return True
+
     def run(self, ctx: Context, audio: Any, model: str = "whisper-tiny.en", language: str = "",
             beam_size: int = 1, word_timestamps: bool = False) -> dict[str, Any]:
         samples, _ = as_audio(audio, WHISPER_RATE)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,17 @@ def test_after_a_restart_a_new_question_runs_only_its_own_path(tmp_path: Path) -
 
     server = Server(data, port=server.port).start()
     try:
+        deadline = time.monotonic() + 600  # the warm start loads the models the last run used
+        while "warm start: 2 model(s) loaded" not in server.log.read_text():
+            assert time.monotonic() < deadline, server.log.read_text()[-2000:]
+            time.sleep(0.2)
         with httpx.Client(base_url=server.url, timeout=60) as api:
             after = ask(api, "When did Aurora-7 open?")
     finally:
         server.stop()
+    for node in ("embed_question", "llm"):  # found loaded: the restart cost the run no model load
+        models = [v for k, v in after[node]["provenance"].items() if k.startswith("model:")]
+        assert models and all(m["loaded"] is False for m in models), (node, models)
     assert {n: after[n]["status"] for n in INGEST} == dict.fromkeys(INGEST, "cached")
     assert {n: after[n]["status"] for n in QUESTION_PATH} == dict.fromkeys(QUESTION_PATH, "succeeded")
     assert after["question"]["reason"] == "params changed"  # the history knew its last value
