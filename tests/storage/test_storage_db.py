@@ -1,4 +1,4 @@
-"""Engine set-up and migrations, on real SQLite files."""
+"""Engine set-up and migrations, on real SQLite files and PostgreSQL databases."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import repo
@@ -28,6 +28,7 @@ from storage.errors import ImmutableVersion
 from storage.models import Base, Graph, GraphVersion
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_sqlite_pragmas_are_on_for_every_connection(engine: Engine) -> None:
     for _ in range(3):  # fresh pooled connections too
         with engine.connect() as conn:
@@ -134,8 +135,9 @@ def test_migration_from_0001_keeps_data(db_url: str) -> None:
         conn.execute(
             text(
                 "INSERT INTO node_results (run_id, node_id, type, status, cache_hit, outputs)"
-                " VALUES ('r1', 'q', 'io.text_input', 'succeeded', 0, '{\"text\": \"hi\"}')"
-            )
+                " VALUES ('r1', 'q', 'io.text_input', 'succeeded', :hit, '{\"text\": \"hi\"}')"
+            ),
+            {"hit": False},
         )
     upgrade_to_head(engine)
     assert current_revision(engine) == head_revision()
@@ -168,7 +170,7 @@ def test_migration_from_0001_keeps_data(db_url: str) -> None:
 def test_unmigrated_database_has_no_tables(db_url: str) -> None:
     """Product code never calls create_all: without migrations there is no schema."""
     engine = make_engine(db_url)
-    with pytest.raises(OperationalError), make_session_factory(engine)() as s:
+    with pytest.raises((OperationalError, ProgrammingError)), make_session_factory(engine)() as s:
         repo.list_graphs(s)
     engine.dispose()
 
@@ -201,8 +203,8 @@ def test_migration_to_event_pages_keeps_every_event_in_order(db_url: str) -> Non
                                        (1, "run_started", None, '{"nodes": 1}'),
                                        (3, "run_finished", None, '{}')):
             conn.execute(text("INSERT INTO run_events (run_id, seq, type, node_id, data, ts) VALUES "
-                              "('r1', :seq, :type, :node, :data, '2024-05-03 10:00:0' || :seq)"),
-                         {"seq": seq, "type": type_, "node": node, "data": data})
+                              "('r1', :seq, :type, :node, :data, :ts)"),
+                         {"seq": seq, "type": type_, "node": node, "data": data, "ts": f"2024-05-03 10:00:0{seq}"})
     upgrade_to_head(engine)
     sessions = make_session_factory(engine)
     with sessions() as s, s.begin():
