@@ -1,10 +1,15 @@
-"""The HTTP API against a real server: graphs and versions, runs, artifacts, errors."""
+"""The HTTP API against a real server: graphs and versions, runs, artifacts, errors; on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from helpers import graph, wait_run
+from studio_server import DATABASES
+
+pytestmark = pytest.mark.parametrize("server", DATABASES, indirect=True)
 
 PROMPT_BUILDER = "Prompt builder"
 
