@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app.cli import replay
+from app.cli import db, replay
 from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError
 from app.engine.vocabulary import FailureCode, NodeStatus, RunStatus
 
@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
 
     replay.add_parser(sub)  # commands with a module of their own register themselves
+    db.add_parser(sub)
     return p
 
 
