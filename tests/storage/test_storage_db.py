@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC
@@ -220,4 +221,33 @@ def test_migration_to_event_pages_keeps_every_event_in_order(db_url: str) -> Non
             repo.add_run_events(s, run_id="r1", events=[{"type": "again", "seq": 2}])
     with sessions() as s:
         assert [e.seq for e in repo.list_run_events(s, run_id="r1", after_seq=2)] == [3, 4]
+    engine.dispose()
+
+
+_UPGRADE_SCRIPT = """
+import sys
+from storage.db import upgrade_to_head
+print(upgrade_to_head(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_processes_starting_on_one_new_database_migrate_it_once(db_url: str) -> None:
+    """Two replicas (or a server and a CLI command) starting at once on a new PostgreSQL
+    database: one migrates it (and would seed it), the other finds it current."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), *sys.path])}
+    procs = [subprocess.Popen([sys.executable, "-c", _UPGRADE_SCRIPT, db_url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)]
+    outcomes = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        outcomes.append(out.strip())
+    assert sorted(outcomes) == sorted(["None", head_revision(), head_revision()])
+    assert current_revision(db_url) == head_revision()
+
+
+def test_a_bare_postgresql_url_means_psycopg() -> None:
+    engine = make_engine("postgresql://someone@127.0.0.1:1/none")
+    assert engine.dialect.driver == "psycopg"
     engine.dispose()
