@@ -12,13 +12,16 @@ loses nothing committed, which is what the crash tests check.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +44,21 @@ def find_bindir() -> Path:
         if (bindir / "pg_ctl").is_file() and (bindir / "postgres").is_file():
             return bindir
     raise RuntimeError(MISSING)
+
+
+def _ppid(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    """Running, or stopped but not yet dead; a zombie (state Z) counts as dead."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def _free_port() -> int:
@@ -81,10 +99,29 @@ class PostgresServer:
             os.chown(self.root, self.owner.pw_uid, self.owner.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                   "--no-locale", "--no-sync")
+        self.start_again()
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the server and every backend at once, as an OOM killer or a crashed
+        machine's supervisor would; ``start_again`` then recovers it from its WAL."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == pid]
+        for victim in (pid, *children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while any(_alive(v) for v in (pid, *children)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # A killed postmaster may stay a zombie (a container's PID 1 need not reap it), which
+        # PostgreSQL would take for a running server: its lock files go, as after any crash.
+        for lock in (self.data / "postmaster.pid", self.root / f".s.PGSQL.{self.port}.lock"):
+            lock.unlink(missing_ok=True)
+
+    def start_again(self) -> None:
         options = (f"-k {self.root} -p {self.port} -c listen_addresses=127.0.0.1 -c fsync=off "
                    "-c full_page_writes=off -c max_connections=200")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "120", "start")
-        return self
 
     def stop(self) -> None:
         try:
