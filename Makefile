@@ -1,6 +1,7 @@
 # The two set-up commands of the README: `make run` and `make test`. Both start from a
 # bare machine with Python 3.11 and Node 20: everything else is installed here (.venv,
-# frontend/node_modules). `.ci/run` also installs Debian's chromium for the browser tests.
+# frontend/node_modules). `.ci/run` also installs Debian's chromium for the browser tests
+# and postgresql, which the storage and API tests start a throw-away server of.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -36,14 +37,16 @@ run: install
 run-example: install
 	$(VENV)/bin/genaisys run examples/prompt_builder.json
 
-## Debian's Chromium (the browser tests) and espeak-ng (speech for a Whisper test): installed
-## when missing (as root), else the one command to run is printed; never a silent skip.
+## Debian's Chromium (the browser tests), espeak-ng (speech for a Whisper test) and
+## postgresql (the storage and API tests run on a throw-away PostgreSQL server too):
+## installed when missing (as root), else the one command to run is printed; never a silent skip.
 system-deps:
 	@missing=""; command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v espeak-ng >/dev/null || missing="$$missing espeak-ng"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing$$missing (Debian packages) for the browser and speech tests"; \
+	    echo "installing$$missing (Debian packages) for the browser, speech and PostgreSQL tests"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	  else \
 	    echo "the tests need$$missing: run  sudo apt-get install$$missing  then make test again" >&2; exit 1; \

@@ -4,9 +4,12 @@ event pages.
 SQLAlchemy's Core executemany turns each row into parameters in Python (a compiled
 parameter dict per row, then each column's bind processor): for a 1,000-node run that is
 twice the database's own work. Here the statement is compiled once per table, dialect and
-column set, the rows become tuples in the statement's order, and the driver's
-``executemany`` gets them directly. The values are converted with each column type's own
-bind processor (so every dialect writes what the ORM writes), except for the three column
+column set, each row becomes the driver's parameters in one pass, and the driver's
+``executemany`` gets them directly: tuples for a positional paramstyle (SQLite's ``qmark``),
+dicts for a named one (psycopg's ``pyformat``), as the compiled statement asks. The values
+are converted with each column type's own bind processor, taken from the dialect's
+implementation of the type (so every dialect writes what the ORM writes: psycopg gets its
+``Json`` wrapper, SQLite text), except for the three column
 kinds the run path writes most on SQLite, whose conversion is written out here and pinned
 against SQLAlchemy's by ``tests/storage/test_bulk.py``.
 """
@@ -62,7 +65,7 @@ def _converter(column_type: Any, dialect: Dialect) -> Convert:
             return _json_or_null
         if isinstance(column_type, Boolean):
             return _sqlite_bool
-    return column_type.bind_processor(dialect)
+    return column_type.dialect_impl(dialect).bind_processor(dialect)
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:

@@ -4,7 +4,12 @@ SQLite is the default store and is tuned here once: WAL (readers never block the
 writer, so the API answers while a run writes events), foreign keys on (SQLite leaves
 them off), a busy timeout (a second writer waits instead of failing at once) and
 ``synchronous=NORMAL`` (safe against process crashes such as SIGKILL; a power cut can lose
-the last commits but never corrupts the file). Any other SQLAlchemy URL passes through.
+the last commits but never corrupts the file).
+
+PostgreSQL (``postgresql+psycopg://``, the ``postgres`` extra; a bare ``postgresql://``
+means psycopg 3 here too) is the other tested database: connections are checked before use
+(``pool_pre_ping``), so a restarted server costs no failed request. Any other SQLAlchemy URL
+passes through untested.
 
 The schema is created and changed only by Alembic (``upgrade_to_head``), never by
 ``create_all``; the migrations ship inside the package, so no ``alembic.ini`` is needed.
@@ -12,6 +17,7 @@ The schema is created and changed only by Alembic (``upgrade_to_head``), never b
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +32,8 @@ if TYPE_CHECKING:
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
+MIGRATION_LOCK = 0x67656E61697379  # PostgreSQL advisory lock key of schema upgrades ("genaisy")
+_MIGRATING = threading.Lock()
 
 
 def _is_sqlite_file(url: URL) -> bool:
@@ -54,6 +62,15 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", json_text)  # JSON columns, written fast
+    if parsed.drivername == "postgresql":  # SQLAlchemy's default is psycopg2, which we do not ship
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql":
+        kwargs.setdefault("pool_pre_ping", True)
+        try:
+            return create_engine(parsed, **kwargs)
+        except ImportError as exc:
+            raise RuntimeError(f"{parsed.drivername} needs its driver ({exc}): "
+                               "pip install 'genaisys-studio[postgres]'") from None
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, **kwargs)
     if _is_sqlite_file(parsed):
@@ -83,15 +100,23 @@ def _alembic_config() -> Config:
     return config
 
 
-def upgrade_to(engine_or_url: Engine | str | URL, revision: str) -> None:
-    """Migrate the database to ``revision`` (``"head"`` for the newest schema)."""
+def upgrade_to(engine_or_url: Engine | str | URL, revision: str) -> str | None:
+    """Migrate the database to ``revision`` (``"head"`` for the newest schema); returns the
+    revision it was at before (None for a database never migrated).
+
+    Several processes may start on one new database at once (two API replicas, a server and
+    a CLI command): on PostgreSQL each takes an advisory lock for its migration's
+    transaction, so one migrates and the others then find the schema current. Alembic's
+    context is global to a process, so threads of one process take turns too.
+    """
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
 
     engine, owned = _engine(engine_or_url)
-    sqlite = engine.dialect.name == "sqlite"
+    dialect = engine.dialect.name
     try:
-        with engine.connect() as connection:
-            if sqlite:
+        with _MIGRATING, engine.connect() as connection:
+            if dialect == "sqlite":
                 # Batch mode rebuilds a table (copy, drop, rename); with foreign keys on,
                 # dropping ``graphs`` would cascade-delete its versions. SQLite's own
                 # recipe: keys off around the change, then check them before committing.
@@ -99,25 +124,30 @@ def upgrade_to(engine_or_url: Engine | str | URL, revision: str) -> None:
                 connection.commit()  # end the autobegun (empty) transaction; the PRAGMA stays
             try:
                 with connection.begin():
+                    if dialect == "postgresql":
+                        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+                    before = MigrationContext.configure(connection).get_current_revision()
                     config = _alembic_config()
                     config.attributes["connection"] = connection
                     command.upgrade(config, revision)
-                    if sqlite:
+                    if dialect == "sqlite":
                         broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                         if broken:
                             raise RuntimeError(f"migration to {revision} broke foreign keys: {broken[:5]}")
             finally:
-                if sqlite:
+                if dialect == "sqlite":
                     connection.exec_driver_sql("PRAGMA foreign_keys=ON")
                     connection.commit()
     finally:
         if owned:
             engine.dispose()
+    return before
 
 
-def upgrade_to_head(engine_or_url: Engine | str | URL) -> None:
-    """Bring the schema up to date; safe to call on every start (a no-op when current)."""
-    upgrade_to(engine_or_url, "head")
+def upgrade_to_head(engine_or_url: Engine | str | URL) -> str | None:
+    """Bring the schema up to date; safe to call on every start (a no-op when current).
+    Returns the revision it was at before: None for a database this call created the schema of."""
+    return upgrade_to(engine_or_url, "head")
 
 
 def current_revision(engine_or_url: Engine | str | URL) -> str | None:

@@ -75,3 +75,15 @@ class InvalidRunState(StorageError):
         self.status = status
         self.wanted = wanted
         super().__init__(f"run {run_id!r} is {status}; it cannot become {wanted}")
+
+
+class UnstorableText(StorageError, ValueError):
+    """A text for a column that no supported database would store as it is: a NUL character
+    (PostgreSQL's text types cannot hold one) or more characters than the column holds
+    (PostgreSQL refuses them; SQLite would keep them). Refused alike on every database, so a
+    studio behaves the same on each and can always be copied from one to another."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        self.field = field
+        self.problem = problem
+        super().__init__(f"the {field} {problem}")

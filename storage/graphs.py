@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.errors import NotFound, VersionConflict
+from storage.errors import NotFound, UnstorableText, VersionConflict
 from storage.models import Graph, GraphVersion
 from storage.sqltypes import new_id, utcnow
 
@@ -35,6 +35,7 @@ def create_graph(
     owner_id: str | None = None,
 ) -> tuple[Graph, GraphVersion]:
     """Create a graph with ``document`` as its version 1 (owned by ``owner_id``, if given)."""
+    _check_texts(name=name, description=description, message=message)
     now = utcnow()
     graph = Graph(
         id=new_id(),
@@ -111,6 +112,7 @@ def update_graph_meta(
     description: str | None = None,
 ) -> Graph:
     """Rename or re-describe a graph; this does not make a new version."""
+    _check_texts(name=name, description=description)
     graph = get_graph(session, graph_id=graph_id)
     if name is not None:
         graph.name = name
@@ -222,6 +224,7 @@ def _append_version(
     (PostgreSQL) before anything is read for the insert: a racing save waits for it and
     then finds ``latest_version`` moved, so it updates no row.
     """
+    _check_texts(message=message)
     now = utcnow()
     number = based_on + 1
     claimed = session.execute(
@@ -268,3 +271,20 @@ def _append_version(
     # Bring a Graph the caller already holds up to date (the UPDATE bypassed the ORM).
     session.get(Graph, graph_id, populate_existing=True)
     return version
+
+
+_TEXT_COLUMNS = {"name": Graph.name, "description": Graph.description, "message": GraphVersion.message}
+
+
+def _check_texts(**texts: str | None) -> None:
+    """``UnstorableText`` for a graph's name, description or version message that holds a NUL
+    character or is longer than its column, before anything is written."""
+    for field, value in texts.items():
+        if value is None:
+            continue
+        what = "version message" if field == "message" else f"graph {field}"
+        if "\x00" in value:
+            raise UnstorableText(what, "holds a NUL character (U+0000), which the database cannot store; remove it")
+        limit = getattr(_TEXT_COLUMNS[field].type, "length", None)
+        if limit is not None and len(value) > limit:
+            raise UnstorableText(what, f"is {len(value)} characters long; it may have at most {limit}: shorten it")

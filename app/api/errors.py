@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.engine.document import MAX_DEPTH, json_flaws
 from app.services.errors import Refused, ReplayImpossible, TooManyQueued
-from storage.errors import NotFound
+from storage.errors import NotFound, UnstorableText
 
 log = logging.getLogger("genaisys.api")
 
@@ -61,6 +61,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse(error_body("not_found", str(exc)), status_code=404)
+
+    @app.exception_handler(UnstorableText)
+    async def _unstorable(request: Request, exc: UnstorableText) -> JSONResponse:
+        return JSONResponse(error_body("unstorable_text", str(exc), {"field": exc.field}), status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

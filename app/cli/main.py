@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.cli import analyze, cache, evaluate, replay, running
+from app.cli import analyze, cache, db, evaluate, replay, running
 from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, read_document
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNREADABLE", "CliError", "main", "read_document"]
@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_parser(sub)
     cache.add_parser(sub)
     evaluate.add_parser(sub)
+    db.add_parser(sub)
     return p
 
 

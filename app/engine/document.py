@@ -153,6 +153,8 @@ class NodeSpec(_Strict):
     def _visible(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("a node id needs a visible character, not only spaces")
+        if "\x00" in value:  # PostgreSQL cannot store one in the run's node results
+            raise ValueError("a node id cannot hold a NUL character (U+0000); remove it")
         return value
 
 

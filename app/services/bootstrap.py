@@ -13,7 +13,7 @@ from app.services.graphs import import_document
 from app.settings import EXAMPLES, Settings
 from nodes.registry import default_registry
 from storage import repo
-from storage.db import current_revision, make_engine, make_session_factory, upgrade_to_head
+from storage.db import make_engine, make_session_factory, upgrade_to_head
 
 log = logging.getLogger("genaisys")
 
@@ -23,8 +23,7 @@ def open_database(settings: Settings) -> Any:
     brand-new database gets the examples."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db_url)
-    new_database = current_revision(engine) is None
-    upgrade_to_head(engine)
+    new_database = upgrade_to_head(engine) is None  # true for one process only, if several start at once
     sessions = make_session_factory(engine)
     if new_database and settings.seed_examples:  # whoever opens it first: the server, or `users add`
         with sessions() as session, session.begin():

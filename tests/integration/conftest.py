@@ -1,4 +1,9 @@
-"""A real `genaisys serve` process on loopback, with its own data directory."""
+"""A real `genaisys serve` process on loopback, with its own data directory.
+
+``server`` runs on SQLite; a module runs it on both databases with
+``pytest.mark.parametrize("server", studio_server.DATABASES, indirect=True)``: on
+``"postgresql"`` the server gets a fresh database of the session's PostgreSQL server.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from studio_server import Server
+from studio_server import Server, database_env
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    srv = Server(tmp_path / "data").start()
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    srv = Server(tmp_path / "data", env=database_env(request, getattr(request, "param", "sqlite"))).start()
     yield srv
     srv.stop()
 

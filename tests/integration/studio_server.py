@@ -12,8 +12,23 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 HERE = Path(__file__).parent
+DATABASES = ("sqlite", "postgresql")
+"""What a test parametrized over the databases runs on (the ``server`` fixture's params)."""
+
+
+def database_env(request: pytest.FixtureRequest, database: str) -> dict[str, str]:
+    """The environment that points a server at ``database``: nothing for SQLite (its file in
+    the data directory), a new database of the session's PostgreSQL server (dropped after the
+    test) otherwise."""
+    if database == "sqlite":
+        return {}
+    postgres = request.getfixturevalue("postgres")
+    url = postgres.create_database()
+    request.addfinalizer(lambda: postgres.drop_database(url))
+    return {"GENAISYS_DATABASE_URL": url}
 
 
 def free_port() -> int:

@@ -1,10 +1,15 @@
-"""The HTTP API against a real server: graphs and versions, runs, artifacts, errors."""
+"""The HTTP API against a real server: graphs and versions, runs, artifacts, errors; on
+SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from helpers import graph, wait_run
+from studio_server import DATABASES
+
+pytestmark = pytest.mark.parametrize("server", DATABASES, indirect=True)
 
 PROMPT_BUILDER = "Prompt builder"
 
@@ -68,6 +73,26 @@ def test_conflicting_save_is_409_and_nothing_is_lost(api):
     assert err["details"]["document"] == tab_b  # the rejected work comes back to the client
     assert [v["number"] for v in api.get(f"/api/graphs/{gid}/versions").json()["data"]] == [2, 1]
     assert api.get(f"/api/graphs/{gid}").json()["document"] == tab_a
+
+
+def test_texts_no_database_can_store_are_422_on_every_database(api):
+    """PostgreSQL cannot store a NUL character nor a name over its column's 200 characters;
+    both databases refuse them alike, before anything is written."""
+    before = api.get("/api/graphs").json()
+    for body, field in (({"document": graph("a\x00b")}, "graph name"), ({"document": graph("N" * 201)}, "graph name"),
+                        ({"document": {**graph(), "description": "\x00"}}, "graph description"),
+                        ({"document": graph(), "message": "m\x00"}, "version message")):
+        refused = api.post("/api/graphs", json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["code"] == "unstorable_text" and refused.json()["error"]["details"] == {"field": field}
+    gid = api.post("/api/graphs", json={"document": graph("Fine")}).json()["id"]
+    refused = api.put(f"/api/graphs/{gid}", json={"document": graph("Fine"), "based_on": 1, "message": "\x00"})
+    assert refused.status_code == 422 and "NUL" in refused.json()["error"]["message"]
+    refused = api.put(f"/api/graphs/{gid}", json={"document": graph("N" * 201), "based_on": 1})
+    assert refused.status_code == 422 and "at most 200" in refused.json()["error"]["message"]
+    assert api.put(f"/api/graphs/{gid}", json={"document": graph("N" * 200), "based_on": 1}).status_code == 200
+    assert [v["number"] for v in api.get(f"/api/graphs/{gid}/versions").json()["data"]] == [2, 1]
+    assert api.get("/api/graphs").json()["count"] == before["count"] + 1
 
 
 def test_saving_a_graph_with_problems_is_allowed_and_reported(api):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from helpers import graph, wait_run
-from studio_server import Server
+from studio_server import DATABASES, Server, database_env
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
@@ -32,23 +33,34 @@ PUBLIC = {
 }
 
 
-def add_user(data_dir: Path, name: str) -> str:
+def add_user(data_dir: Path, name: str, env: dict[str, str] | None = None) -> str:
     out = subprocess.run([sys.executable, "-m", "app.cli", "users", "add", name, "--data-dir", str(data_dir)],
-                         capture_output=True, text=True, cwd=ROOT, check=True)
+                         capture_output=True, text=True, cwd=ROOT, check=True, env={**os.environ, **(env or {})})
     token = out.stdout.strip().splitlines()[-1]
     assert token.startswith("gsk_") and "shown only now" in out.stderr
     return token
 
 
 @pytest.fixture
-def users(tmp_path: Path) -> dict[str, str]:
-    data = tmp_path / "data"
-    return {"alice": add_user(data, "alice"), "bob": add_user(data, "bob")}
+def database() -> str:
+    """SQLite, unless a test parametrizes ``database`` over ``DATABASES``."""
+    return "sqlite"
 
 
 @pytest.fixture
-def auth_server(tmp_path: Path, users: dict[str, str]) -> Iterator[Server]:
-    srv = Server(tmp_path / "data", env={"GENAISYS_AUTH": "1"}).start()
+def database_vars(request: pytest.FixtureRequest, database: str) -> dict[str, str]:
+    return database_env(request, database)
+
+
+@pytest.fixture
+def users(tmp_path: Path, database_vars: dict[str, str]) -> dict[str, str]:
+    data = tmp_path / "data"
+    return {"alice": add_user(data, "alice", database_vars), "bob": add_user(data, "bob", database_vars)}
+
+
+@pytest.fixture
+def auth_server(tmp_path: Path, users: dict[str, str], database_vars: dict[str, str]) -> Iterator[Server]:
+    srv = Server(tmp_path / "data", env={"GENAISYS_AUTH": "1", **database_vars}).start()
     yield srv
     srv.stop()
 
@@ -130,15 +142,18 @@ def test_tokens_are_stored_only_as_hashes(auth_server: Server, users: dict[str, 
         assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
 
 
-def test_revoked_tokens_stop_working_at_once(auth_server: Server, users: dict[str, str]) -> None:
+@pytest.mark.parametrize("database", DATABASES)
+def test_revoked_tokens_stop_working_at_once(auth_server: Server, users: dict[str, str],
+                                             database_vars: dict[str, str]) -> None:
     with client(auth_server, users["bob"]) as bob:
         assert bob.get("/api/graphs").status_code == 200
         subprocess.run([sys.executable, "-m", "app.cli", "users", "revoke", "bob", "--data-dir", str(auth_server.data_dir)],
-                       cwd=ROOT, check=True, capture_output=True)
+                       cwd=ROOT, check=True, capture_output=True, env={**os.environ, **database_vars})
         r = bob.get("/api/graphs")
         assert r.status_code == 401 and r.json()["error"]["code"] == "invalid_token"
 
 
+@pytest.mark.parametrize("database", DATABASES)
 def test_users_see_and_change_only_their_own_graphs_and_runs(auth_server: Server, users: dict[str, str]) -> None:
     alice, bob = client(auth_server, users["alice"]), client(auth_server, users["bob"])
     # the seeded examples went to the first user made; bob starts empty

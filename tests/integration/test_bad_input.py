@@ -176,6 +176,9 @@ def bad_graphs() -> dict[str, tuple[dict[str, Any], str, str]]:
     blank = graph("Bad")
     blank["nodes"][0]["id"] = "  "
     out["whitespace-id"] = (blank, "invalid_node", "nodes[0].id")
+    nul = graph("Bad")
+    nul["nodes"][0]["id"] = "i\x00n"
+    out["nul-id"] = (nul, "invalid_node", "nodes[0].id")
     nested = graph("Bad")
     nested["meta"] = json.loads(deep(66))  # past the document's bound, within the body's
     out["deep-66"] = (nested, "too_deep", "meta.a")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from helpers import graph, wait_run
-from studio_server import Server
+from studio_server import DATABASES, Server, database_env
 
 pytestmark = pytest.mark.slow
 
@@ -24,9 +24,11 @@ def run(api, graph_id):
     return {n["node_id"]: n for n in done["nodes"]}
 
 
+@pytest.mark.parametrize("database", DATABASES)
 @pytest.mark.parametrize("stop", ["restart", "kill -9"])
-def test_a_result_survives_the_server(tmp_path: Path, stop: str) -> None:
-    server = Server(tmp_path / "data").start()
+def test_a_result_survives_the_server(tmp_path: Path, stop: str, database: str, request: pytest.FixtureRequest) -> None:
+    env = database_env(request, database)
+    server = Server(tmp_path / "data", env=env).start()
     with server.client() as api:
         graph_id, first = saved_run(api, graph("Slow", text="kept", seconds=0.3))
         assert first["sleep"]["status"] == "succeeded"
@@ -34,7 +36,7 @@ def test_a_result_survives_the_server(tmp_path: Path, stop: str) -> None:
         server.stop()
     else:
         server.kill()  # no shutdown at all: what the run committed is all there is
-    server = Server(tmp_path / "data", port=server.port).start()
+    server = Server(tmp_path / "data", port=server.port, env=env).start()
     try:
         with server.client() as api:
             again = run(api, graph_id)

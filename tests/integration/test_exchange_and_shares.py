@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from helpers import graph, wait_run
+from studio_server import DATABASES
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD = ROOT / "tests" / "fixtures" / "old" / "splitter_v1.json"
@@ -97,6 +99,7 @@ def test_view_links_read_but_never_write(api):
     assert api.get(f"/api/graphs/{gid}").json()["document"] == graph("Shared view")
 
 
+@pytest.mark.parametrize("server", DATABASES, indirect=True)
 def test_fork_links_copy_and_demo_links_hide_the_graph(api):
     gid = save(api, graph("Forkable"))
     fork = api.post(f"/api/graphs/{gid}/shares", json={"mode": "fork"}).json()
@@ -109,6 +112,7 @@ def test_fork_links_copy_and_demo_links_hide_the_graph(api):
     assert api.post(f"/api/shares/{demo['token']}/fork").status_code == 403
 
 
+@pytest.mark.parametrize("server", DATABASES, indirect=True)
 def test_pinned_links_keep_their_version_and_revoked_links_die(api):
     gid = save(api, graph("Pinned", text="v1"))
     pinned = api.post(f"/api/graphs/{gid}/shares", json={"mode": "view", "version": 1}).json()

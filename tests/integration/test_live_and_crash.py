@@ -6,8 +6,9 @@ import statistics
 import threading
 import time
 
+import pytest
 from helpers import events, graph, wait_run
-from studio_server import Server
+from studio_server import DATABASES, Server, database_env
 
 
 def test_late_watchers_get_the_past_then_the_live_events(server, api):
@@ -72,8 +73,10 @@ def test_api_answers_quickly_while_a_long_node_runs(api):
     assert max(latencies) < 1.0, latencies
 
 
-def test_sigkill_mid_run_loses_nothing_saved_and_marks_the_run_interrupted(tmp_path):
-    srv = Server(tmp_path / "data").start()
+@pytest.mark.parametrize("database", DATABASES)
+def test_sigkill_mid_run_loses_nothing_saved_and_marks_the_run_interrupted(tmp_path, request, database):
+    env = database_env(request, database)
+    srv = Server(tmp_path / "data", env=env).start()
     with srv.client() as api:
         gid = api.post("/api/graphs", json={"document": graph("Durable", text="v1")}).json()["id"]
         for n in range(2, 6):
@@ -84,7 +87,7 @@ def test_sigkill_mid_run_loses_nothing_saved_and_marks_the_run_interrupted(tmp_p
         wait_run(api, long_id, until=("running",))
     srv.kill()
 
-    srv = Server(tmp_path / "data").start()
+    srv = Server(tmp_path / "data", env=env).start()
     try:
         with srv.client() as api:
             versions = api.get(f"/api/graphs/{gid}/versions").json()["data"]

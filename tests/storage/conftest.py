@@ -1,4 +1,11 @@
-"""Fixtures: a real SQLite file per test, migrated to head through Alembic (no create_all)."""
+"""Fixtures: a real database per test, migrated to head through Alembic (no create_all).
+
+Every test that takes ``db_url`` runs twice: on a SQLite file, and on a database of the
+session's PostgreSQL server (tests/pg_server.py). A test that asks for ``engine`` gets its
+PostgreSQL database copied from one migrated once (Alembic from scratch takes longer than
+the test); one that asks only for ``db_url`` gets an empty database.
+A test about one database alone says so: ``@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pg_server import PostgresServer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from storage_helpers import document
@@ -15,9 +23,16 @@ from storage.db import make_engine, make_session_factory, upgrade_to_head
 from storage.models import Graph, GraphVersion
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'data' / 'genaisys.db'}"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'genaisys.db'}"
+        return
+    postgres: PostgresServer = request.getfixturevalue("postgres")
+    template = postgres.template("migrated_head", upgrade_to_head) if "engine" in request.fixturenames else None
+    url = postgres.create_database(template)
+    yield url
+    postgres.drop_database(url)
 
 
 @pytest.fixture

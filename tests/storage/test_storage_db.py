@@ -1,7 +1,8 @@
-"""Engine set-up and migrations, on real SQLite files."""
+"""Engine set-up and migrations, on real SQLite files and PostgreSQL databases."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC
@@ -11,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage import repo
@@ -28,6 +29,7 @@ from storage.errors import ImmutableVersion
 from storage.models import Base, Graph, GraphVersion
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_sqlite_pragmas_are_on_for_every_connection(engine: Engine) -> None:
     for _ in range(3):  # fresh pooled connections too
         with engine.connect() as conn:
@@ -134,8 +136,9 @@ def test_migration_from_0001_keeps_data(db_url: str) -> None:
         conn.execute(
             text(
                 "INSERT INTO node_results (run_id, node_id, type, status, cache_hit, outputs)"
-                " VALUES ('r1', 'q', 'io.text_input', 'succeeded', 0, '{\"text\": \"hi\"}')"
-            )
+                " VALUES ('r1', 'q', 'io.text_input', 'succeeded', :hit, '{\"text\": \"hi\"}')"
+            ),
+            {"hit": False},
         )
     upgrade_to_head(engine)
     assert current_revision(engine) == head_revision()
@@ -168,7 +171,7 @@ def test_migration_from_0001_keeps_data(db_url: str) -> None:
 def test_unmigrated_database_has_no_tables(db_url: str) -> None:
     """Product code never calls create_all: without migrations there is no schema."""
     engine = make_engine(db_url)
-    with pytest.raises(OperationalError), make_session_factory(engine)() as s:
+    with pytest.raises((OperationalError, ProgrammingError)), make_session_factory(engine)() as s:
         repo.list_graphs(s)
     engine.dispose()
 
@@ -201,8 +204,8 @@ def test_migration_to_event_pages_keeps_every_event_in_order(db_url: str) -> Non
                                        (1, "run_started", None, '{"nodes": 1}'),
                                        (3, "run_finished", None, '{}')):
             conn.execute(text("INSERT INTO run_events (run_id, seq, type, node_id, data, ts) VALUES "
-                              "('r1', :seq, :type, :node, :data, '2024-05-03 10:00:0' || :seq)"),
-                         {"seq": seq, "type": type_, "node": node, "data": data})
+                              "('r1', :seq, :type, :node, :data, :ts)"),
+                         {"seq": seq, "type": type_, "node": node, "data": data, "ts": f"2024-05-03 10:00:0{seq}"})
     upgrade_to_head(engine)
     sessions = make_session_factory(engine)
     with sessions() as s, s.begin():
@@ -218,4 +221,33 @@ def test_migration_to_event_pages_keeps_every_event_in_order(db_url: str) -> Non
             repo.add_run_events(s, run_id="r1", events=[{"type": "again", "seq": 2}])
     with sessions() as s:
         assert [e.seq for e in repo.list_run_events(s, run_id="r1", after_seq=2)] == [3, 4]
+    engine.dispose()
+
+
+_UPGRADE_SCRIPT = """
+import sys
+from storage.db import upgrade_to_head
+print(upgrade_to_head(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_processes_starting_on_one_new_database_migrate_it_once(db_url: str) -> None:
+    """Two replicas (or a server and a CLI command) starting at once on a new PostgreSQL
+    database: one migrates it (and would seed it), the other finds it current."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), *sys.path])}
+    procs = [subprocess.Popen([sys.executable, "-c", _UPGRADE_SCRIPT, db_url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=env) for _ in range(3)]
+    outcomes = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        outcomes.append(out.strip())
+    assert sorted(outcomes) == sorted(["None", head_revision(), head_revision()])
+    assert current_revision(db_url) == head_revision()
+
+
+def test_a_bare_postgresql_url_means_psycopg() -> None:
+    engine = make_engine("postgresql://someone@127.0.0.1:1/none")
+    assert engine.dialect.driver == "psycopg"
     engine.dispose()

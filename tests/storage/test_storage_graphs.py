@@ -11,7 +11,7 @@ from storage_helpers import document
 
 from storage import repo
 from storage.db import make_engine, make_session_factory
-from storage.errors import NotFound, VersionConflict
+from storage.errors import NotFound, UnstorableText, VersionConflict
 from storage.models import Graph, GraphVersion
 
 
@@ -200,3 +200,24 @@ def test_list_graphs_pages_and_searches(sessions: sessionmaker[Session]) -> None
         }
         assert [g.name for g in repo.list_graphs(s, search="0%")[0]] == ["100% fun_stuff"]
         assert repo.list_graphs(s, search="_")[1] == 1  # literal, not a wildcard
+
+
+def test_texts_no_database_can_store_are_refused_before_any_write(
+    sessions: sessionmaker[Session], graph: tuple[Graph, GraphVersion]
+) -> None:
+    """A NUL character, or a name longer than its column, fails alike on SQLite and PostgreSQL."""
+    graph_id = graph[0].id
+    refusals = (
+        lambda s: repo.create_graph(s, name="a\x00b", document=document("x")),
+        lambda s: repo.create_graph(s, name="N" * 201, document=document("x")),
+        lambda s: repo.create_graph(s, name="ok", description="\x00", document=document("x")),
+        lambda s: repo.save_version(s, graph_id=graph_id, document=document("x"), based_on=1, message="\x00"),
+        lambda s: repo.update_graph_meta(s, graph_id=graph_id, name="N" * 201),
+    )
+    for refuse in refusals:
+        with pytest.raises(UnstorableText), sessions() as s, s.begin():
+            refuse(s)
+    with sessions() as s:
+        assert repo.list_graphs(s)[1] == 1
+        assert [v.number for v in repo.list_versions(s, graph_id=graph_id)] == [1]
+        repo.create_graph(s, name="N" * 200, description="é" * 5000, document=document("x"))

@@ -6,7 +6,11 @@ Create Date: 2025-01-01
 
 Frozen: this file describes the schema as it was at revision 0001, so it spells out its
 own tables instead of importing ``storage.models`` (which follows the newest schema).
-On SQLite a trigger also refuses any UPDATE of a graph version, below the ORM's guard.
+A trigger also refuses any UPDATE of a graph version, below the ORM's guard: SQLite's
+``RAISE(ABORT)``, and on PostgreSQL a function raising SQLSTATE 23000, so both databases
+answer such an UPDATE with an integrity error. (The PostgreSQL trigger was added here, not in
+a later revision, when PostgreSQL became a tested database: no earlier PostgreSQL studio
+was supported.)
 """
 
 from __future__ import annotations
@@ -121,16 +125,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("sha256", name="pk_artifacts"),
     )
 
-    if op.get_bind().dialect.name == "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         op.execute(
             "CREATE TRIGGER trg_graph_versions_immutable BEFORE UPDATE ON graph_versions "
             "BEGIN SELECT RAISE(ABORT, 'graph versions are immutable: save a new version'); END"
         )
+    elif dialect == "postgresql":
+        op.execute(
+            "CREATE FUNCTION graph_versions_immutable() RETURNS trigger LANGUAGE plpgsql AS $$ "
+            "BEGIN RAISE EXCEPTION 'graph versions are immutable: save a new version' "
+            "USING ERRCODE = 'integrity_constraint_violation'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER trg_graph_versions_immutable BEFORE UPDATE ON graph_versions "
+            "FOR EACH ROW EXECUTE FUNCTION graph_versions_immutable()"
+        )
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         op.execute("DROP TRIGGER IF EXISTS trg_graph_versions_immutable")
+    elif dialect == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS trg_graph_versions_immutable ON graph_versions")
+        op.execute("DROP FUNCTION IF EXISTS graph_versions_immutable()")
     op.drop_table("artifacts")
     op.drop_table("node_results")
     op.drop_index("ix_runs_status", table_name="runs")
