@@ -82,16 +82,23 @@ def is_converted(folder: Path) -> bool:
 
 
 def prepared_folder(gguf: Path) -> Path | None:
-    """The complete converted folder of ``gguf`` if there is one, found by what its
-    ``genaisys.json`` says it was converted from: without hashing the file."""
-    for folder in sorted((data_dir() / "models").glob(f"{_stem(gguf)}-*")):
+    """The complete converted folder of ``gguf`` if there is one: found by what its
+    ``genaisys.json`` says it was converted from (no hashing), else by the file's sha256, as
+    ``model_folder`` names it (a folder converted from a copy of the same file elsewhere)."""
+    candidates = sorted((data_dir() / "models").glob(f"{_stem(gguf)}-*"))
+    for folder in candidates:
         try:
             made_from = json.loads((folder / "genaisys.json").read_text()).get("converted_from")
         except (OSError, ValueError, AttributeError):
             continue
         if isinstance(made_from, str) and _same_file(made_from, gguf) and _complete(folder):
             return folder
-    return None
+    if not any(_complete(f) for f in candidates):
+        return None  # nothing converted: no need to hash the file to say so
+    from nodes.runtime.sources import identity_of
+
+    named = data_dir() / "models" / f"{_stem(gguf)}-{identity_of(gguf.name, gguf)['sha256'][:12]}"
+    return named if _complete(named) else None
 
 
 def _same_file(recorded: str, gguf: Path) -> bool:

@@ -3,18 +3,26 @@ every node gets a verdict badge; opening the replay from the history shows them 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from playwright.sync_api import Page, expect
 from studio_page import StudioPage
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "prompt_builder.json"
+
 
 def test_replay_a_run_from_the_runs_tab_and_see_each_nodes_verdict(page: Page, studio, shot) -> None:
+    document = json.loads(EXAMPLE.read_text())
+    document["name"] = "Replayed prompts"  # a graph of its own: other tests run and copy the examples
+    with studio.api() as client:
+        graph_id = client.post("/api/graphs", json={"document": document}).raise_for_status().json()["id"]
     ui = StudioPage(page, studio.url)
-    ui.open_app()
-    ui.open_from_dialog("Prompt builder")
-    ui.fit_view()
+    ui.open_app(graph_id)
+    ui.wait_fitted()
     ui.run()
     assert ui.wait_run_finished(120_000) == "succeeded"
     node_ids = ui.node_ids()
