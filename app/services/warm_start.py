@@ -75,4 +75,5 @@ def _warm(sessions: Callable[[], Session], registry: Registry, runs: int) -> Non
         except Exception as exc:  # a model that is gone or broken: its next run says so
             log.warning("warm start skipped %s (%s): %s", cls.type_id, params.get("model", "default model"), exc)
     if loaded:
-        log.info("warm start: %d model(s) loaded in %.1f s", loaded, time.perf_counter() - t0)
+        log.info("warm start: %d loaded (the models and stores of the latest runs) in %.1f s", loaded,
+                 time.perf_counter() - t0)

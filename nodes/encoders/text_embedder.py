@@ -47,7 +47,8 @@ class TextEmbedder(Node):
 
     @classmethod
     def warm_up(cls, values: Mapping[str, Any]) -> bool:
-        load_encoder(str(values.get("model") or cls.input("model").default), None)
+        tokenizer, encoder, device = load_encoder(str(values.get("model") or cls.input("model").default), None)
+        embed(["warm up"], tokenizer, encoder, device, 16, None)  # a first forward pass sets up torch's kernels
         return True
 
     def run(self, ctx: Context, texts: list[str] | None, documents: list[dict[str, Any]] | None,

@@ -61,7 +61,11 @@ class LLM(Node):
 
     @classmethod
     def warm_up(cls, values: Mapping[str, Any]) -> bool:
-        _load(str(values.get("model") or cls.input("model").default), None)
+        from nodes.models._llm import generate
+
+        llm, _ = _load(str(values.get("model") or cls.input("model").default), None)
+        generate(llm, "Hi", system="", max_tokens=1, temperature=0.0, top_p=1.0, seed=0, adapter=None,
+                 on_text=lambda tokens, text: None, should_stop=lambda: False)  # a first token sets up its kernels
         return True
 
     def run(

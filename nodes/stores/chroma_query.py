@@ -7,6 +7,7 @@ node checks its own; a query never creates a store or a collection."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from nodes.api import Context, Input, Node, NodeError, Output
@@ -25,6 +26,14 @@ class ChromaQuery(Node):
         Input("where", "Json", default=None, help='Metadata filter, e.g. {"source": "notes.md"}'),
     )
     outputs = (Output("documents", "List[Document]"),)
+
+    @classmethod
+    def warm_up(cls, values: Mapping[str, Any]) -> bool:
+        """Open the studio's store (importing chromadb and reading its index takes a while)."""
+        from nodes.stores._chroma import client
+
+        client(store_of(str(values.get("path") or "") if "path" in cls._ports.by_name else "", None))
+        return True
 
     def run(self, ctx: Context, collection: dict[str, Any], query: Any, top_k: int, where: Any) -> dict[str, Any]:
         if not isinstance(collection, dict) or not isinstance(collection.get("name"), str) \

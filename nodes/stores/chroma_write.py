@@ -34,6 +34,14 @@ class ChromaWrite(Node):
     outputs = (Output("collection", "Collection[d]"), Output("count", "Integer"))
 
     @classmethod
+    def warm_up(cls, values: Mapping[str, Any]) -> bool:
+        """Open the studio's store (importing chromadb and reading its index takes a while)."""
+        from nodes.stores._chroma import client
+
+        client(store_of(str(values.get("path") or "") if "path" in cls._ports.by_name else "", None))
+        return True
+
+    @classmethod
     def still_valid(cls, outputs: Mapping[str, Any], owner_id: str | None) -> bool:
         """A cached handle holds while its collection is there with at least what was written
         (an upsert of the same chunks keeps their count); a deleted or emptied store runs

@@ -44,7 +44,7 @@ def test_after_a_restart_a_new_question_runs_only_its_own_path(tmp_path: Path) -
     server = Server(data, port=server.port).start()
     try:
         deadline = time.monotonic() + 600  # the warm start loads the models the last run used
-        while "warm start: 2 model(s) loaded" not in server.log.read_text():
+        while "warm start: 4 loaded" not in server.log.read_text():
             assert time.monotonic() < deadline, server.log.read_text()[-2000:]
             time.sleep(0.2)
         with httpx.Client(base_url=server.url, timeout=60) as api:
