@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +29,16 @@ def read_document(path: Path) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise CliError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+
+
+def report_invalid(where: str, problems: list[Any], as_json: bool) -> int:
+    """A graph that did not pass validation, said once for every command: its problems as
+    JSON on stdout, or a line each on stderr; the exit code is EXIT_INVALID."""
+    if as_json:
+        print(json.dumps({"status": "invalid", "problems": [p.to_json() for p in problems]}, indent=2))
+    else:
+        print(f"{where}: {len(problems)} problem(s), nothing ran", file=sys.stderr)
+        for p in problems:
+            print(f"  [{p.code}] {p.message}", file=sys.stderr)
+    return EXIT_INVALID
+

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_INVALID, EXIT_OK, CliError, read_document
+from app.cli.common import EXIT_INVALID, EXIT_OK, CliError, read_document, report_invalid
 from app.engine.vocabulary import CaseStatus, FailureCode, RunStatus
 
 
@@ -65,13 +65,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         else:
             result = _run_saved(executor, registry, settings, dataset, args)
     except GraphInvalid as exc:
-        if args.json:
-            print(json.dumps({"status": "invalid", "problems": [p.to_json() for p in exc.problems]}, indent=2))
-        else:
-            print(f"{args.graph}: {len(exc.problems)} problem(s), nothing ran", file=sys.stderr)
-            for p in exc.problems:
-                print(f"  [{p.code}] {p.message}", file=sys.stderr)
-        return EXIT_INVALID
+        return report_invalid(str(args.graph), exc.problems, args.json)
     except CasesError as exc:
         raise CliError(f"{args.cases}: {exc}") from None
     finally:

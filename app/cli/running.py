@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, read_document
+from app.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    CliError,
+    read_document,
+    report_invalid,
+)
 from app.engine.vocabulary import FailureCode, NodeStatus, RunStatus
 
 DATA_DIR_HELP = "the studio's data directory, whose database records the run (default ~/.genaisys)"
@@ -100,13 +107,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 run_id, result = manager.run_here(checked, inputs, document=record, graph_id=graph_id,
                                                   graph_version_id=version_id, listener=view.on_event)
     except GraphInvalid as exc:
-        if args.json:
-            print(json.dumps({"status": "invalid", "problems": [p.to_json() for p in exc.problems]}, indent=2))
-        else:
-            print(f"{where}: {len(exc.problems)} problem(s), nothing ran", file=sys.stderr)
-            for p in exc.problems:
-                print(f"  [{p.code}] {p.message}", file=sys.stderr)
-        return EXIT_INVALID
+        return report_invalid(str(where), exc.problems, args.json)
     finally:
         executor.backend.shutdown()
         engine.dispose()
