@@ -269,6 +269,14 @@ class Node:
         return None
 
     @classmethod
+    def content_identity(cls, values: Mapping[str, Any]) -> str | None:
+        """What the outputs depend on beyond the params and inputs — a model's weights, by
+        their sha256 — or None. It is part of the node's cache key: a model file swapped under
+        the same name runs the node again, saying "model changed". Asked for every run of the
+        node, so keep it cheap (``nodes.runtime.sources.model_sha256`` remembers hashes)."""
+        return None
+
+    @classmethod
     def warm_up(cls, values: Mapping[str, Any]) -> bool:
         """Load what a run with these values will need (its model) into the shared model
         runtime, without running (Haystack's ``warm_up``): after a restart the studio does it

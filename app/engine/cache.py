@@ -27,6 +27,8 @@ class Signature:
     version: int
     params_hash: str
     input_keys: tuple[str, ...]
+    content: str | None = None
+    """What the outputs depend on beyond params and inputs (a model's weights' sha256), or None."""
     cleared: bool = field(default=False, compare=False)
     """Remembered before the cache was last cleared (read back from disk)."""
     restored: bool = field(default=False, compare=False)
@@ -34,6 +36,8 @@ class Signature:
 
     def key(self) -> str:
         text = f"{self.type_id}|{self.version}|{self.params_hash}|{','.join(self.input_keys)}"
+        if self.content is not None:
+            text += f"|{self.content}"
         return hashlib.sha256(text.encode()).hexdigest()
 
     def why_changed(self, before: Signature | None) -> str:
@@ -47,6 +51,8 @@ class Signature:
             return "params changed"
         if before.input_keys != self.input_keys:
             return "input changed"
+        if before.content != self.content:
+            return "model changed"
         return "cache cleared" if before.cleared else "evicted"
 
 

@@ -297,7 +297,8 @@ class _Run:
                 kwargs[port.name] = effective[port.name] = params[port.name]
             elif port.has_default:
                 kwargs[port.name] = port.default
-        sig = Signature(node.cls.type_id, node.cls.version, params_hash(effective), tuple(input_keys))
+        content = node.cls.content_identity(effective) if _has_content(node.cls) else None
+        sig = Signature(node.cls.type_id, node.cls.version, params_hash(effective), tuple(input_keys), content)
         return kwargs, sig
 
     def _call(self, node: CheckedNode, ctx: RunContext, kwargs: dict[str, Any]) -> tuple[Any, Exception | None, float]:
@@ -354,6 +355,10 @@ class _Run:
         record.status, record.error = NodeStatus.FAILED, {"code": code, "message": message}
         self._settled(record)
         self.emit(EventType.NODE_FAILED, record.node_id, code=code, message=message)
+
+
+def _has_content(cls: type[Node]) -> bool:
+    return cls.content_identity.__func__ is not Node.content_identity.__func__  # type: ignore[attr-defined]
 
 
 def _overrides_still_valid(cls: type[Node]) -> bool:

@@ -122,7 +122,7 @@ class DurableResultCache(ResultCache):
             return  # what is stored already says it: a no-change run writes no signatures
         with self._lock:
             self._dirty.setdefault(scope, {})[node_id] = [signature.type_id, signature.version, signature.params_hash,
-                                                         list(signature.input_keys), time.time()]
+                                                         list(signature.input_keys), time.time(), signature.content]
 
     def last_signature(self, scope: str, node_id: str) -> Signature | None:
         if scope not in self._scopes_loaded:
@@ -137,12 +137,14 @@ class DurableResultCache(ResultCache):
                 return
             signatures, cleared = dict(row.signatures), row.cleared_at
         cleared_ts = cleared.timestamp() if cleared is not None else None
-        for node_id, (type_id, version, params, inputs, at) in signatures.items():
+        for node_id, stored in signatures.items():
+            type_id, version, params, inputs, at = stored[:5]
+            content = stored[5] if len(stored) > 5 else None
             if super().last_signature(scope, node_id) is None:  # what this process saw is newer
                 was_cleared = cleared_ts is not None and at <= cleared_ts
                 ResultCache.remember(self, scope, node_id,
-                                     Signature(type_id, int(version), params, tuple(inputs), cleared=was_cleared,
-                                               restored=True))
+                                     Signature(type_id, int(version), params, tuple(inputs), content,
+                                               cleared=was_cleared, restored=True))
 
     def flush(self, session: Session, *, signatures: bool = False) -> None:
         """Write what was put since the last flush into ``session``'s transaction (and, with

@@ -46,6 +46,12 @@ class TextEmbedder(Node):
         return estimate_encoder(str(values.get("model") or cls.input("model").default))
 
     @classmethod
+    def content_identity(cls, values: Mapping[str, Any]) -> str | None:
+        from nodes.runtime.sources import model_sha256
+
+        return model_sha256(str(values.get("model") or cls.input("model").default), "text-embedder")
+
+    @classmethod
     def warm_up(cls, values: Mapping[str, Any]) -> bool:
         tokenizer, encoder, device = load_encoder(str(values.get("model") or cls.input("model").default), None)
         embed(["warm up"], tokenizer, encoder, device, 16, None)  # a first forward pass sets up torch's kernels

@@ -60,6 +60,12 @@ class LLM(Node):
         return estimate_llm(str(values.get("model") or cls.input("model").default))
 
     @classmethod
+    def content_identity(cls, values: Mapping[str, Any]) -> str | None:
+        from nodes.runtime.sources import model_sha256
+
+        return model_sha256(str(values.get("model") or cls.input("model").default), "llm")
+
+    @classmethod
     def warm_up(cls, values: Mapping[str, Any]) -> bool:
         from nodes.models._llm import generate
 

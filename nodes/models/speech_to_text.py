@@ -54,6 +54,12 @@ class SpeechToText(Node):
         return estimate_whisper(str(values.get("model") or cls.input("model").default))
 
     @classmethod
+    def content_identity(cls, values: Mapping[str, Any]) -> str | None:
+        from nodes.runtime.sources import model_sha256
+
+        return model_sha256(str(values.get("model") or cls.input("model").default), "whisper")
+
+    @classmethod
     def warm_up(cls, values: Mapping[str, Any]) -> bool:
         load_whisper(str(values.get("model") or cls.input("model").default))
         return True

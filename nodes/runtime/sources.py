@@ -70,6 +70,17 @@ class ModelSource:
         return identity_of(self.name, self.path, **extra)
 
 
+def model_sha256(name: str, kind: str) -> str | None:
+    """The sha256 identity of the weights ``name`` resolves to now (None: a hub model not on
+    this machine, or a name that does not resolve: the node's run says why). Cheap when the
+    files are unchanged: hashes are remembered by path, size and time."""
+    try:
+        source = resolve_model(name, kind)
+    except NodeError:
+        return None
+    return source.identity.get("sha256") if source.path is not None else None
+
+
 def catalog_names(kind: str) -> list[str]:
     return [e.name for e in CATALOG if e.kind == kind]
 

@@ -101,6 +101,9 @@ def test_a_replay_after_the_model_file_was_swapped_names_the_node_and_the_change
     tensors[first] = tensors[first] * 1.5  # another model under the same path
     save_file(tensors, weights, metadata={"format": "pt"})
 
+    rerun = {n["node_id"]: n for n in run(api, document)["nodes"]}  # a plain run: not served the old model's result
+    assert rerun["embed"]["status"] == "succeeded" and rerun["embed"]["reason"] == "model changed"
+    assert rerun["q"]["status"] == "cached"
     accepted, again = replay(api, original["id"])
     assert [(p["node_id"], p["problem"]) for p in accepted["preflight"]] == [("embed", "changed")]
     assert "sha256" in accepted["preflight"][0]["message"]

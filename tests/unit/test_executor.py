@@ -89,7 +89,27 @@ class Dice(Node):
         return {"y": x + random.Random(None if seed < 0 else seed).random()}
 
 
-REGISTRY = discover().extend([Source, AddOne, Boom, Slow, GpuSlow, Dice])
+WEIGHTS = {"sha": "aaa"}
+
+
+class Weighted(Node):
+    """Its output depends on "weights" outside its params: their identity is part of its key."""
+
+    type_id = "test.weighted"
+    inline = True
+    inputs = (Input("x", "Number"),)
+    outputs = (Output("y", "Number"),)
+
+    @classmethod
+    def content_identity(cls, values: Any) -> str | None:
+        return WEIGHTS["sha"]
+
+    def run(self, ctx: Context, x: float) -> dict[str, Any]:
+        CALLS.append(ctx.node_id)
+        return {"y": x * (2 if WEIGHTS["sha"] == "aaa" else 3)}
+
+
+REGISTRY = discover().extend([Source, AddOne, Boom, Slow, GpuSlow, Dice, Weighted])
 
 
 def node(nid: str, type_: str, **params: Any) -> dict[str, Any]:
@@ -165,6 +185,21 @@ def test_a_node_random_by_its_values_runs_every_time_and_says_why(executor):
     executor.run(seeded)
     CALLS.clear()
     assert executor.run(seeded).nodes["roll"].status == "cached" and CALLS == []
+
+
+def test_a_swapped_model_runs_the_node_again_and_says_so(executor):
+    graph = doc([node("src", "test.source", value=5), node("w", "test.weighted"), node("after", "test.add_one")],
+                [edge("src", "w"), edge("w", "after", "y")])
+    assert executor.run(graph).nodes["after"].outputs == {"y": 11}
+    WEIGHTS["sha"] = "bbb"
+    try:
+        CALLS.clear()
+        result = executor.run(graph)
+        assert CALLS == ["w", "after"]
+        assert result.nodes["w"].reason == "model changed" and result.nodes["after"].reason == "input changed"
+        assert result.nodes["after"].outputs == {"y": 16}
+    finally:
+        WEIGHTS["sha"] = "aaa"
 
 
 def test_new_node_is_reported_as_new(executor):
