@@ -26,6 +26,12 @@ class ClipEncoder(Node):
     outputs = (Output("embeddings", "Embedding[d]"),)
 
     @classmethod
+    def content_identity(cls, values: Mapping[str, Any]) -> str | None:
+        from nodes.runtime.sources import model_sha256
+
+        return model_sha256(str(values.get("model") or DEFAULT), "clip")
+
+    @classmethod
     def warm_up(cls, values: Mapping[str, Any]) -> bool:
         load(str(values.get("model") or DEFAULT), None)
         return True

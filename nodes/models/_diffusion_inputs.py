@@ -21,6 +21,16 @@ class PipelineNode(Node):
         return estimate_diffusion(str(values.get("model") or DEFAULT_MODEL))
 
     @classmethod
+    def content_identity(cls, values: Mapping[str, Any]) -> str | None:
+        from nodes.models._tiny_sd import is_built, tiny_sd_path
+        from nodes.runtime.sources import identity_of, model_sha256
+
+        name = str(values.get("model") or DEFAULT_MODEL).strip()
+        if name.lower() == TINY_SD:  # built on first use, from a fixed seed
+            return identity_of(TINY_SD, tiny_sd_path())["sha256"] if is_built() else f"{TINY_SD} (to be built)"
+        return model_sha256(name, "diffusion")
+
+    @classmethod
     def warm_up(cls, values: Mapping[str, Any]) -> bool:
         from nodes.models._diffusion import load_diffusion
 
