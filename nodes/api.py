@@ -230,6 +230,12 @@ class Node:
         _check_run_signature(cls)
 
     @classmethod
+    def overrides(cls, hook: str) -> bool:
+        """Does this node define its own ``hook`` (a classmethod of ``Node``), rather than the
+        base's do-nothing one? The executor and warm start ask only the nodes that do."""
+        return bool(getattr(cls, hook).__func__ is not getattr(Node, hook).__func__)
+
+    @classmethod
     def input(cls, name: str) -> Input:
         """The declared input ``name`` (KeyError naming the node otherwise)."""
         for port in cls.inputs:
@@ -319,7 +325,7 @@ class Node:
             "outputs": [o.to_json() for o in cls._ports.outputs],
             "role": cls.role,
             "uses_gpu": cls.uses_gpu,
-            "dynamic_ports": cls.ports.__func__ is not Node.ports.__func__,  # type: ignore[attr-defined]
+            "dynamic_ports": cls.overrides("ports"),
         }
 
     def run(self, ctx: Context, *args: Any, **inputs: Any) -> dict[str, Any]:

@@ -247,7 +247,7 @@ class _Run:
             key = hashlib.sha256(f"user:{self.owner_id}|{key}".encode()).hexdigest()
         record.cache_key, self.keys[nid] = key, key
         entry = self.ex.cache.entry(key) if cacheable else None
-        stale = (entry is not None and entry[1].get("restored") is True and _overrides_still_valid(node.cls)
+        stale = (entry is not None and entry[1].get("restored") is True and node.cls.overrides("still_valid")
                  and not _still_valid(node.cls, entry[0], self.owner_id))  # read back from disk: checked once
         if entry is not None and not stale:
             hit, origin = entry
@@ -297,7 +297,7 @@ class _Run:
                 kwargs[port.name] = effective[port.name] = params[port.name]
             elif port.has_default:
                 kwargs[port.name] = port.default
-        content = node.cls.content_identity(effective) if _has_content(node.cls) else None
+        content = node.cls.content_identity(effective) if node.cls.overrides("content_identity") else None
         sig = Signature(node.cls.type_id, node.cls.version, params_hash(effective), tuple(input_keys), content)
         return kwargs, sig
 
@@ -355,14 +355,6 @@ class _Run:
         record.status, record.error = NodeStatus.FAILED, {"code": code, "message": message}
         self._settled(record)
         self.emit(EventType.NODE_FAILED, record.node_id, code=code, message=message)
-
-
-def _has_content(cls: type[Node]) -> bool:
-    return cls.content_identity.__func__ is not Node.content_identity.__func__  # type: ignore[attr-defined]
-
-
-def _overrides_still_valid(cls: type[Node]) -> bool:
-    return cls.still_valid.__func__ is not Node.still_valid.__func__  # type: ignore[attr-defined]
 
 
 def _still_valid(cls: type[Node], outputs: dict[str, Any], owner_id: str | None) -> bool:

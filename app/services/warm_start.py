@@ -40,7 +40,7 @@ def models_to_warm(documents: list[Any], registry: Registry) -> list[tuple[type[
             if not isinstance(node, dict):
                 continue
             cls = registry.get(str(node.get("type")))
-            if cls is None or cls.warm_up.__func__ is Node.warm_up.__func__:  # type: ignore[attr-defined]
+            if cls is None or not cls.overrides("warm_up"):
                 continue
             given = node.get("params")
             params: dict[str, Any] = given if isinstance(given, dict) else {}
