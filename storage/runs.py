@@ -145,7 +145,7 @@ def mark_run_started(session: Session, *, run_id: str, started_at: datetime | No
     it already ended (e.g. cancelled). One compare-and-set update: loading the row first cost
     a 1-node run more than its node."""
     changed = session.execute(
-        update(Run).where(Run.id == run_id, Run.status == RunStatus.QUEUED.value)
+        _RUNS.update().where(_RUNS.c.id == run_id, _RUNS.c.status == RunStatus.QUEUED.value)
         .values(status=RunStatus.RUNNING.value, started_at=started_at or utcnow())
     )
     if int(changed.rowcount) == 1:  # type: ignore[attr-defined]
@@ -176,7 +176,7 @@ def finish_run(
     if provenance is not None:
         values["provenance"] = provenance
     changed = session.execute(
-        update(Run).where(Run.id == run_id, Run.status.not_in([s.value for s in TERMINAL_RUN_STATUSES]))
+        _RUNS.update().where(_RUNS.c.id == run_id, _RUNS.c.status.not_in(_TERMINAL))
         .values(**values)
     )
     if int(changed.rowcount) == 1:  # type: ignore[attr-defined]
@@ -186,7 +186,7 @@ def finish_run(
 
 
 def _status_of(session: Session, run_id: str) -> str:
-    status = session.scalar(select(Run.status).where(Run.id == run_id))
+    status = session.execute(select(_RUNS.c.status).where(_RUNS.c.id == run_id)).scalar()
     if status is None:
         raise NotFound("run", run_id)
     return status
@@ -251,6 +251,15 @@ def store_node_results(session: Session, *, run_id: str, results: Sequence[Mappi
     if not results:
         return 0
     _require_run(session, run_id)
+    session.flush()  # the caller's pending objects go first, outside the savepoint below
+    fresh = _fresh_rows(run_id, results)
+    if fresh is not None:  # the run path's batches: each node once, every field given
+        try:
+            with session.begin_nested():
+                insert_rows(session, _table(NodeResult), fresh)
+            return len(fresh)
+        except IntegrityError:  # some have a row already: merged and looked up below
+            pass
     latest: dict[str, dict[str, Any]] = {}
     for entry in results:
         fields = {k: v for k in NODE_FIELDS if (v := entry.get(k)) is not None}
@@ -259,8 +268,7 @@ def store_node_results(session: Session, *, run_id: str, results: Sequence[Mappi
             latest[nid] = fields
         else:
             merged.update(fields)
-    session.flush()  # the caller's pending objects go first, outside the savepoint below
-    try:  # the common case, a batch of nodes that have no row yet: one insert, no lookup
+    try:  # a batch of nodes that have no row yet: one insert, no lookup
         with session.begin_nested():
             insert_rows(session, _table(NodeResult), _new_rows(run_id, latest.items()))
         return len(latest)
@@ -286,6 +294,23 @@ def store_node_results(session: Session, *, run_id: str, results: Sequence[Mappi
 _ROW_DEFAULTS: dict[str, Any] = {"cache_hit": False, "reason": None, "cache_key": None, "started_at": None,
                                  "duration_s": None, "outputs": None, "error": None, "provenance": None}
 """Bulk inserts are grouped by key set: every row gets every column (its default if it has none)."""
+
+
+_FULL_ENTRY = frozenset(("node_id", *NODE_FIELDS)) - {"cache_hit"}
+
+
+def _fresh_rows(run_id: str, results: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]] | None:
+    """``results`` as new rows in one pass, when each names a different node and gives every
+    field but ``cache_hit`` (its ``None`` then meaning NULL, as for a new row it does); else None."""
+    rows: list[dict[str, Any]] = []
+    seen: set[Any] = set()
+    for entry in results:
+        nid = entry["node_id"]
+        if nid in seen or entry.keys() != _FULL_ENTRY or type(nid) is not str:
+            return None
+        seen.add(nid)
+        rows.append({**_ROW_DEFAULTS, **entry, "run_id": run_id})
+    return rows
 
 
 def _new_rows(run_id: str, entries: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -348,12 +373,17 @@ def get_artifact(session: Session, *, sha256: str) -> Artifact:
     return artifact
 
 
-def _table(model: type[NodeResult] | type[RunEventPage]) -> Table:
+def _table(model: type[NodeResult] | type[RunEventPage] | type[Run]) -> Table:
     """A model's table, for Core inserts (SQLAlchemy types ``__table__`` as any FROM clause)."""
     table = model.__table__
     assert isinstance(table, Table)
     return table
 
+
+_RUNS = _table(Run)
+"""Runs' start and end are Core updates of the table: the ORM's bulk update (which looks for
+the row among the session's objects) cost a no-change re-run more than its twelve nodes."""
+_TERMINAL = [s.value for s in TERMINAL_RUN_STATUSES]
 
 _KNOWN_RUNS = "genaisys.known_runs"
 """``session.info`` key: the runs this session has seen exist (runs are never deleted but with
@@ -371,6 +401,6 @@ def _require_run(session: Session, run_id: str) -> None:
     known = session.info.setdefault(_KNOWN_RUNS, set())
     if run_id in known:
         return
-    if session.scalar(select(Run.id).where(Run.id == run_id)) is None:
+    if session.execute(select(_RUNS.c.id).where(_RUNS.c.id == run_id)).first() is None:
         raise NotFound("run", run_id)
     known.add(run_id)

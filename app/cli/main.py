@@ -113,7 +113,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     mode = "; sign-in required (--auth)" if settings.auth else ""
     print(f"GenAISys Studio on http://{settings.host}:{settings.port}/  (data in {settings.data_dir}{mode})", file=sys.stderr)
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
+                    ws_per_message_deflate=False)
     except OSError as exc:
         raise CliError(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
     return EXIT_OK

@@ -25,6 +25,9 @@ class Unhashable(Exception):
 
 def output_hash(value: Any) -> str | None:
     """``sha256:<hex>`` of ``value``'s content, or None when it has no canonical form."""
+    if type(value) is str:  # the common case, as ``_feed`` writes it
+        data = value.encode("utf-8", "surrogatepass")
+        return PREFIX + hashlib.sha256(b"s" + struct.pack(">Q", len(data)) + data).hexdigest()
     digest = hashlib.sha256()
     try:
         _feed(digest, value, 0)

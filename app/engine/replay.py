@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.engine.provenance import with_all_hashes
 from app.engine.vocabulary import NodeStatus, ReplayVerdict
 
 MODEL_PREFIX = "model:"
@@ -33,9 +34,11 @@ class NodeSide:
     error: str | None = None
 
     @classmethod
-    def stored(cls, status: str, provenance: Mapping[str, Any] | None, error: Mapping[str, Any] | None = None) -> NodeSide:
-        """A node result as the database keeps it (hashes inside its provenance)."""
-        prov = dict(provenance or {})
+    def stored(cls, status: str, provenance: Mapping[str, Any] | None, error: Mapping[str, Any] | None = None,
+               outputs: Mapping[str, Any] | None = None) -> NodeSide:
+        """A node result as the database keeps it: hashes inside its provenance, but for the
+        outputs stored as themselves, whose hashes are computed from them here."""
+        prov = with_all_hashes(provenance, outputs) or {}
         hashes = prov.pop("output_hashes", None) or {}
         return cls(status, prov, hashes, (error or {}).get("message"))
 

@@ -41,6 +41,8 @@ class LiveRun:
     rows: list[dict[str, Any]] = field(default_factory=list)
     """Settled node results not written yet."""
     flushed_at: float = field(default_factory=time.monotonic)
+    ended: tuple[str, Any, Any] | None = None
+    """The run's status, outputs and error as its last transaction recorded them."""
     ending: dict[str, Any] | None = None
     """``run_finished``, held back from watchers until the run's row says so."""
     finished: bool = False

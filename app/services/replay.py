@@ -47,7 +47,7 @@ def plan_replay(session: Any, *, run_id: str, owner_id: str | None = None) -> Re
     """Read stored run ``run_id`` (NotFound if missing or another user's) and check its
     models on disk. ReplayImpossible if one is gone; a changed one is in ``preflight``."""
     run = repo.get_run(session, run_id=run_id, owner_id=owner_id)
-    before = {r.node_id: NodeSide.stored(r.status, r.provenance, r.error) for r in run.node_results}
+    before = {r.node_id: NodeSide.stored(r.status, r.provenance, r.error, r.outputs) for r in run.node_results}
     plan = ReplayPlan(run.id, run.document, dict(run.inputs or {}), run.graph_id, run.graph_version_id, run.owner_id,
                       before, dict((run.provenance or {}).get("libraries") or {}))
     plan.preflight = check_models(before)

@@ -321,6 +321,7 @@ class RunManager:
             repo.store_node_results(session, run_id=live.id, results=live.take_rows() + (rows or []))
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
             self._flush_cache(session, signatures=True)
+        live.ended = (status, outputs, error)
         if live.ending is not None:
             live.publish(live.ending, saved=True)
 
@@ -370,5 +371,5 @@ class RunManager:
             "duration_s": record.duration_s,
             "outputs": outputs,
             "error": record.error,
-            "provenance": node_provenance(record),
+            "provenance": node_provenance(record, outputs),
         }

@@ -206,10 +206,14 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
             pass
         finally:
             live.unwatch(q)
-    run = await asyncio.to_thread(_read_run, runs, run_id)
-    result = GraphRunResult(run_id=run_id, status=run.status, outputs=run.outputs, error=run.error,
+    if live is not None and live.ended is not None:  # as committed: no need to read it back
+        status, outputs, error = live.ended
+    else:
+        run = await asyncio.to_thread(_read_run, runs, run_id)
+        status, outputs, error = run.status, run.outputs, run.error
+    result = GraphRunResult(run_id=run_id, status=status, outputs=outputs, error=error,
                             run_url=f"/api/runs/{run_id}", events_url=f"/api/runs/{run_id}/events")
-    if run.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+    if status in (RunStatus.QUEUED, RunStatus.RUNNING):
         return JSONResponse(result.model_dump(), status_code=202)
     return result
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.api.schemas.common import MAX_INT, In, Row
+from app.engine.provenance import with_all_hashes
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, ReplayVerdict, RunStatus
 
 
@@ -29,6 +30,13 @@ class NodeResultPublic(Row):
     outputs: Any = None
     error: Failure | None = None
     provenance: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _every_output_hashed(self) -> NodeResultPublic:
+        """The hashes of outputs stored as themselves are not stored, but shown all the same."""
+        if self.status in (NodeStatus.SUCCEEDED, NodeStatus.CACHED):
+            self.provenance = with_all_hashes(self.provenance, self.outputs)
+        return self
 
 
 class Failure(BaseModel):
