@@ -11,7 +11,8 @@ RAG example (models prepared first, as `make run` does):
   kept): the corpus is embedded again, as before the cache was persistent;
 - ``no-change re-run``: ``POST /api/graphs/{id}/run`` of a saved graph that just ran, measured
   from the client (every node cached), median of 30;
-- ``genaisys run`` twice: the terminal, a new question each time, on the same data directory.
+- ``genaisys run`` twice: the terminal, a new question each time, on the same data directory,
+  in its own process (``--here``), then handing its runs to a studio serving that directory.
 
 Prints a table and writes JSON.
 
@@ -104,17 +105,33 @@ def no_change_rows(data_dir: Path) -> list[dict[str, Any]]:
 
 
 def cli_rows(data_dir: Path) -> list[dict[str, Any]]:
+    """Two terminal runs in a row, each in its own process (``--here``), then two more with a
+    studio serving the same data directory (which they hand their runs to), beside a new
+    question asked of that studio from a client: the warm server the terminal is compared with."""
     rows = []
-    for attempt, question in (("first", QUESTIONS[0]), ("second", QUESTIONS[1])):
+
+    def terminal(attempt: str, question: str, *flags: str) -> None:
         t0 = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "app.cli", "run", str(ROOT / "examples" / "rag.json"), "--json",
-                               "--data-dir", str(data_dir), "--input", f"question={question}"],
+                               "--data-dir", str(data_dir), "--input", f"question={question}", *flags],
                               cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=900)
         took = time.perf_counter() - t0
         nodes = json.loads(done.stdout)["nodes"]
         cached = sorted(n for n, r in nodes.items() if r["status"] == "cached")
-        rows.append({"path": f"genaisys run, {attempt} process", "variant": "new question", "seconds": round(took, 2),
-                     "cached": ", ".join(cached) or "-"})
+        rows.append({"path": f"genaisys run, {attempt} process", "variant": "studio serving" if not flags else "own process",
+                     "seconds": round(took, 2), "cached": ", ".join(cached) or "-"})
+
+    terminal("first", QUESTIONS[0], "--here")
+    terminal("second", QUESTIONS[1], "--here")
+    proc, url, _ = start_server(data_dir)
+    try:
+        rag_answer(url, QUESTIONS[0])  # the studio has answered one question: models loaded
+        warm, _ = rag_answer(url, QUESTIONS[2])
+        rows.append({"path": "new question, the same studio from a client", "variant": "warm server", "seconds": round(warm, 2)})
+        terminal("first", QUESTIONS[3])
+        terminal("second", QUESTIONS[1])
+    finally:
+        stop(proc)
     return rows
 
 

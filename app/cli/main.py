@@ -101,6 +101,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from app.cli.attach import announcing
     from app.main import create_app
     from app.settings import Settings
 
@@ -112,9 +113,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # migration chatter is not for the terminal
     mode = "; sign-in required (--auth)" if settings.auth else ""
     print(f"GenAISys Studio on http://{settings.host}:{settings.port}/  (data in {settings.data_dir}{mode})", file=sys.stderr)
+    local = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    local = f"[{local}]" if ":" in local else local
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning",
-                    ws_per_message_deflate=False)
+        app = announcing(create_app(settings), settings.data_dir, f"http://{local}:{settings.port}", auth=settings.auth)
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", ws_per_message_deflate=False)
     except OSError as exc:
         raise CliError(f"cannot serve on {settings.host}:{settings.port}: {exc.strerror or exc}") from None
     return EXIT_OK

@@ -36,6 +36,8 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="write image and audio outputs into DIR as PNG and WAV files, and print their paths")
     run.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
+    run.add_argument("--here", action="store_true",
+                     help="run in this process even when a studio serves the data directory (its models warm)")
     run.set_defaults(func=cmd_run)
 
     runs = sub.add_parser("runs", help="the run history (the server's and the terminal's runs)")
@@ -71,6 +73,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from app.cli.attach import run_on_studio, serving_studio
     from app.engine.executor import Executor, GraphInvalid
     from app.engine.validate import validate
     from app.services.bootstrap import open_database
@@ -90,12 +93,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                         node_timeout_s=settings.node_timeout_s, max_text_output_bytes=settings.max_text_output_bytes)
     where = str(args.file) if args.file is not None else f"graph {args.graph}"
     try:
-        graph_id = version_id = None
+        graph_id = version_id = number = None
         if args.graph is not None:
-            graph_id, version_id, document = _saved(sessions, args.graph)
+            graph_id, version_id, number, document = _saved(sessions, args.graph)
         checked = validate(document, registry, subgraphs=saved_graphs(sessions, None) if graph_id else None, graph_id=graph_id)
         if not checked.ok:
             raise GraphInvalid(checked.problems, checked)
+        if not args.here and (studio := serving_studio(settings.data_dir)) is not None:
+            body = {"graph_id": graph_id, "version": number} if graph_id else {"document": document}
+            return run_on_studio(studio, {**body, "inputs": inputs}, as_json=args.json, out=args.out)
         manager = RunManager(executor, sessions, ArtifactStore(settings.artifacts_dir), inline_limit=settings.inline_output_bytes)
         record = dict(document) if isinstance(document, dict) else {}
         if args.json:
@@ -130,8 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.status == RunStatus.SUCCEEDED else EXIT_INVALID
 
 
-def _saved(sessions: Any, spec: str) -> tuple[str, str, dict[str, Any]]:
-    """``ID`` or ``ID@VERSION`` of a saved graph: its id, the version's row id and document."""
+def _saved(sessions: Any, spec: str) -> tuple[str, str, int, dict[str, Any]]:
+    """``ID`` or ``ID@VERSION`` of a saved graph: its id, the version's row id, number and document."""
     from storage import repo
     from storage.errors import NotFound
 
@@ -144,7 +150,7 @@ def _saved(sessions: Any, spec: str) -> tuple[str, str, dict[str, Any]]:
             version = repo.get_version(session, graph_id=graph.id, number=int(number) if number else graph.latest_version)
         except NotFound as exc:
             raise CliError(str(exc), EXIT_INVALID) from None
-        return graph.id, version.id, dict(version.document)
+        return graph.id, version.id, version.number, dict(version.document)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -1,0 +1,170 @@
+"""`genaisys run` on the studio that already serves the same data directory.
+
+A terminal process starts cold: importing torch and transformers and loading the models cost
+seconds before its first node. When `genaisys serve` is up on the same data directory, its
+models are loaded and its result cache is in memory, so `genaisys run` hands the (already
+checked) run to it over loopback, shows the same progress bars from the run's websocket and
+prints the same result: the run is the studio's, in the one history, and a second terminal run
+costs what a run in the canvas costs. `--here` runs in the terminal's own process instead, as
+does every run when no studio answers (or the studio asks for sign-in).
+
+`genaisys serve` announces itself in ``<data dir>/serving.json`` (its URL and process id,
+readable by its user only) and removes the file when it stops; a file left by a killed server
+is ignored (its process is gone, or nothing answers at its URL).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from app.cli.common import EXIT_INVALID, EXIT_OK, CliError
+from app.engine.events import Event
+from app.engine.vocabulary import EventType, NodeStatus, RunStatus
+
+SERVING = "serving.json"
+EVENT_TYPES = frozenset(EventType)
+HEALTH_TIMEOUT_S = 2.0
+"""How long a terminal run waits for an announced studio to answer before running itself."""
+
+
+@contextlib.contextmanager
+def announce(data_dir: Path, url: str, *, auth: bool) -> Iterator[None]:
+    """Say, while serving, that this process serves ``data_dir`` at ``url``."""
+    path = data_dir / SERVING
+    mine = {"url": url, "pid": os.getpid(), "auth": auth}
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(mine, out)
+    except OSError:  # a read-only data directory: terminal runs run in their own process
+        yield
+        return
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError, ValueError):
+            if json.loads(path.read_text()) == mine:  # another server may have announced itself since
+                path.unlink()
+
+
+def announcing(app: Any, data_dir: Path, url: str, *, auth: bool) -> Any:
+    """``app`` (a FastAPI app) announcing itself once started up, until it shuts down (uvicorn
+    re-raises SIGTERM after the shutdown, so nothing after ``uvicorn.run`` would run)."""
+    started_up = app.router.lifespan_context
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app_: Any) -> AsyncIterator[Any]:
+        async with started_up(app_) as state:
+            with announce(data_dir, url, auth=auth):
+                yield state
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def serving_studio(data_dir: Path) -> str | None:
+    """The URL of a studio serving ``data_dir`` that a terminal run can use, or None."""
+    try:
+        found = json.loads((data_dir / SERVING).read_text())
+        url, pid = str(found["url"]), int(found["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if found.get("auth"):  # runs there belong to signed-in users
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None  # killed without removing its file
+    except PermissionError:
+        pass  # alive, another user's: its health check decides
+    import httpx
+
+    try:
+        healthy = httpx.get(f"{url}/api/health", timeout=HEALTH_TIMEOUT_S).status_code == 200
+    except httpx.HTTPError:
+        return None
+    return url if healthy else None
+
+
+def run_on_studio(url: str, body: dict[str, Any], *, as_json: bool, out: Path | None) -> int:
+    """Queue ``body`` (``POST /api/runs``) on the studio at ``url``, follow its events, print
+    its result as a terminal run prints it; the exit code as a terminal run's."""
+    import httpx
+    from websockets.sync.client import connect
+
+    with httpx.Client(base_url=url, timeout=60) as http:
+        accepted = http.post("/api/runs", json=body)
+        if accepted.status_code >= 400:
+            raise CliError(f"the studio at {url} refused the run: {_message(accepted)}", EXIT_INVALID)
+        run_id, events_url = accepted.json()["id"], accepted.json()["events_url"]
+        ws_url = "ws" + url.removeprefix("http") + events_url
+        view = None
+        if not as_json:
+            from app.cli.progress import ProgressView
+
+            view = ProgressView()
+        with view if view is not None else contextlib.nullcontext(), \
+                connect(ws_url, open_timeout=60, max_size=None, close_timeout=10) as ws:
+            finished = False
+            while not finished:
+                for event in json.loads(ws.recv()):  # a run takes what it takes: no timeout here
+                    finished = finished or event.get("type") == EventType.RUN_FINISHED
+                    if view is not None and event.get("type") in EVENT_TYPES:
+                        view.on_event(Event(EventType(event["type"]), run_id, int(event.get("seq") or 0),
+                                            float(event.get("ts") or 0.0), event.get("node_id"), event.get("data") or {}))
+        run = http.get(f"/api/runs/{run_id}").raise_for_status().json()
+        outputs = dict(run.get("outputs") or {})
+        if out is not None:
+            outputs.update(_download_media(http, outputs, out))
+    nodes = {n["node_id"]: n for n in run["nodes"]}
+    if as_json:
+        print(json.dumps({"run_id": run_id, "status": run["status"], "duration_s": run.get("duration_s"),
+                          "outputs": outputs, "nodes": nodes, "studio": url}, indent=2))
+    else:
+        for nid, node in nodes.items():
+            error = node.get("error") or {}
+            if node["status"] == NodeStatus.FAILED and error.get("code") != "upstream_failed":
+                print(f"node {nid!r} failed: {error.get('message')}", file=sys.stderr)
+        for nid, value in outputs.items():
+            shown = value["file"] if isinstance(value, dict) and set(value) == {"file"} else value
+            print(f"── {nid} ──\n{shown if isinstance(shown, str) else json.dumps(shown, indent=2)}")
+        counts = [n["status"] for n in nodes.values()]
+        took = f" in {run['duration_s']:.2f} s" if run.get("duration_s") is not None else ""
+        print(f"run {run['status']}{took} ({counts.count('succeeded')} ran, {counts.count('cached')} cached) "
+              f"on the studio at {url}", file=sys.stderr)
+        print(f"recorded as run {run_id} (genaisys runs show {run_id}; genaisys replay {run_id})", file=sys.stderr)
+    return EXIT_OK if run["status"] == RunStatus.SUCCEEDED else EXIT_INVALID
+
+
+def _message(response: Any) -> str:
+    try:
+        return str(response.json()["error"]["message"])
+    except (ValueError, KeyError, TypeError):
+        return f"HTTP {response.status_code}"
+
+
+_SUFFIX = {"image/png": "png", "audio/wav": "wav"}
+
+
+def _download_media(http: Any, outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
+    """Image and audio outputs (artifacts on the studio) into ``folder`` as a terminal run writes them."""
+    written: dict[str, dict[str, str]] = {}
+    for nid, value in outputs.items():
+        if not (isinstance(value, dict) and value.get("mime") in _SUFFIX and value.get("url")):
+            continue
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CliError(f"--out {folder}: cannot make the folder: {exc.strerror or exc}") from None
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nid).strip(".") or "output"
+        path = folder / f"{safe}.{_SUFFIX[value['mime']]}"
+        path.write_bytes(http.get(value["url"]).raise_for_status().content)
+        written[nid] = {"file": str(path)}
+    return written
