@@ -37,7 +37,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cold_paths import ENV, RAG, ROOT, prepare, rag_answer, start_server  # noqa: E402
 
 QUESTIONS = ["Who keeps the weather log?", "When did Aurora-7 open?", "What is the coffee machine called?",
-             "Which station has the longest runway?"]
+             "Which station has the longest runway?", "How wide is the radar dish?",
+             "What does the greenhouse grow?", "How many people can the snow vehicle carry?",
+             "When do supplies arrive?"]
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -125,11 +127,11 @@ def cli_rows(data_dir: Path) -> list[dict[str, Any]]:
     terminal("second", QUESTIONS[1], "--here")
     proc, url, _ = start_server(data_dir)
     try:
-        rag_answer(url, QUESTIONS[0])  # the studio has answered one question: models loaded
-        warm, _ = rag_answer(url, QUESTIONS[2])
+        rag_answer(url, QUESTIONS[4])  # the studio has answered one question: models loaded
+        warm, _ = rag_answer(url, QUESTIONS[5])
         rows.append({"path": "new question, the same studio from a client", "variant": "warm server", "seconds": round(warm, 2)})
-        terminal("first", QUESTIONS[3])
-        terminal("second", QUESTIONS[1])
+        terminal("first", QUESTIONS[6])
+        terminal("second", QUESTIONS[7])
     finally:
         stop(proc)
     return rows
