@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -52,3 +55,19 @@ def events(ws_url: str, run_id: str, timeout: float = 30) -> list[dict[str, Any]
         except ConnectionClosedError as exc:  # an error close (4404): report it as the last item
             out.append({"closed": exc.rcvd.code if exc.rcvd else None})
     return out
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def genaisys(data_dir: Path, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
+    """``genaisys ARGS --data-dir DATA_DIR`` in a process of its own; its exit code must be ``expect``."""
+    done = subprocess.run([sys.executable, "-m", "app.cli", *args, "--data-dir", str(data_dir)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == expect, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr
+    return done
+
+
+def as_json(done: subprocess.CompletedProcess[str]) -> Any:
+    return json.loads(done.stdout)

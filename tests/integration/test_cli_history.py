@@ -4,31 +4,16 @@ server lists the terminal's runs of a graph (the canvas's Runs tab)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import as_json, genaisys
 from studio_server import Server
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "prompt_builder.json"
-
-
-def genaisys(data_dir: Path, *args: str, expect: int = 0) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([sys.executable, "-m", "app.cli", *args, "--data-dir", str(data_dir)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == expect, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    return done
-
-
-def as_json(done: subprocess.CompletedProcess[str]) -> Any:
-    return json.loads(done.stdout)
 
 
 def test_terminal_runs_are_recorded_listed_shown_and_replayable(tmp_path: Path) -> None:
