@@ -18,6 +18,8 @@ from app.cli.common import (
     EXIT_OK,
     EXIT_UNREADABLE,
     CliError,
+    add_backend_arguments,
+    backend_overrides,
     read_document,
     report_invalid,
 )
@@ -36,6 +38,7 @@ def add_parser(sub: Any) -> None:
     run.add_argument("--out", type=Path, default=None, metavar="DIR",
                      help="write image and audio outputs into DIR as PNG and WAV files, and print their paths")
     run.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
+    add_backend_arguments(run)
     run.set_defaults(func=cmd_run)
 
     runs = sub.add_parser("runs", help="the run history (the server's and the terminal's runs)")
@@ -65,7 +68,8 @@ def parse_inputs(pairs: Sequence[str]) -> dict[str, str]:
 def _settings(args: argparse.Namespace) -> Any:
     from app.settings import Settings
 
-    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))  # the server's limits hold here too
+    overrides = {"data_dir": args.data_dir, **backend_overrides(args)}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # the server's limits hold here too
     settings.configure_nodes()  # the same models and stores as the studio of that data directory
     return settings
 
@@ -86,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     registry = default_registry()
     engine, sessions = open_database(settings)
-    executor = Executor(registry, settings.result_cache(sessions),
+    executor = Executor(registry, settings.result_cache(sessions), backend=settings.node_backend(),
                         node_timeout_s=settings.node_timeout_s, max_text_output_bytes=settings.max_text_output_bytes)
     where = str(args.file) if args.file is not None else f"graph {args.graph}"
     try:
