@@ -51,16 +51,13 @@ ACTOR_THREADS = 8
 
 
 class NodeWorker:
-    """One worker process: the node registry and the model runtime of its own."""
+    """One worker process: the node registry and the model runtime of its own.
 
-    def __init__(self, runtime: RuntimeConfig, threads: str | None) -> None:
-        # Ray caps a worker's OpenMP threads at its CPU share (1): math with another thread
-        # count sums in another order, and outputs differ in their last bits from a thread
-        # run's. Workers use what the driver's process would (before torch is imported here).
-        if threads is None:
-            os.environ.pop("OMP_NUM_THREADS", None)
-        else:
-            os.environ["OMP_NUM_THREADS"] = threads
+    Ray sets its math threads (``OMP_NUM_THREADS``) to its CPU share, so workers on one
+    machine do not fight over its cores. Float sums over another thread count may differ in
+    their last bits from a thread run's; with the driver's count they are identical."""
+
+    def __init__(self, runtime: RuntimeConfig) -> None:
         configure(runtime)
         from nodes.registry import default_registry
 
@@ -72,7 +69,7 @@ class NodeWorker:
                          "pid": os.getpid()}
 
     def whoami(self) -> dict[str, Any]:
-        return self.identity
+        return {**self.identity, "threads": os.environ.get("OMP_NUM_THREADS")}
 
     def cancel(self, key: str, reason: str) -> None:
         token = self.tokens.get(key)
@@ -159,9 +156,10 @@ class RayBackend:
         if gpus:
             self._options: dict[str, Any] = {"num_gpus": 1}
             count = workers or gpus
-        else:
-            self._options = {"num_cpus": 1}
-            count = min(workers or 2, max(1, int(resources.get("CPU", 1))))
+        else:  # an equal share of the CPUs each; Ray gives a worker as many math threads
+            cpus = max(1, int(resources.get("CPU", 1)))
+            count = min(workers or 2, cpus)
+            self._options = {"num_cpus": cpus // count}
         env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
         self._options.update(max_concurrency=ACTOR_THREADS, runtime_env={"env_vars": env})
@@ -174,7 +172,7 @@ class RayBackend:
         """How many inputs went to actors as object references (the bench and tests read it)."""
 
     def _new_actor(self) -> Any:
-        return self._actor_class.options(**self._options).remote(self.runtime, os.environ.get("OMP_NUM_THREADS"))
+        return self._actor_class.options(**self._options).remote(self.runtime)
 
     def workers(self) -> list[dict[str, Any]]:
         """Each actor's identity (actor id, node ip, pid); waits until they have started."""

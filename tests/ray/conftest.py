@@ -1,6 +1,8 @@
-"""One local Ray cluster for the Ray backend's tests (two CPUs, on loopback, no dashboard),
-and one backend on it with two model actors that also know the probe nodes in
-``custom_nodes/``; both are shut down at the end."""
+"""One local Ray cluster for the Ray backend's tests (on loopback, no dashboard), and one
+backend on it with two model actors that also know the probe nodes in ``custom_nodes/``;
+both are shut down at the end. The cluster says it has four CPUs: each actor's share is two,
+so it computes with as many threads as torch uses in this process on a two-core machine, and
+float outputs can be compared bit for bit with a thread run's."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ PROBES = Path(__file__).resolve().parent / "custom_nodes"
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[Any]:
     ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    ray.init(num_cpus=4, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
     yield ray
     ray.shutdown()
 
