@@ -154,7 +154,7 @@ def main() -> None:
 
     rates: dict[str, list[float]] = {"thread": [], "ray": []}
     executors = {name: Executor(registry, backend=backend) for name, backend in backends.items()}
-    for name, executor in executors.items():  # load the model: in this process, in every actor
+    for executor in executors.values():  # load the model: in this process, in every actor
         warm = [threading.Thread(target=executor.run, args=(embed_doc(f"warm {i}"),)) for i in range(args.workers)]
         for t in warm:
             t.start()

@@ -149,7 +149,7 @@ class RayBackend:
     def __init__(self, address: str | None = None, runtime: RuntimeConfig | None = None, workers: int = 0) -> None:
         self._started_ray = not ray.is_initialized()
         if self._started_ray:
-            ray.init(address=address, include_dashboard=False, configure_logging=False, log_to_driver=False)
+            ray.init(address=address or "local", include_dashboard=False, configure_logging=False, log_to_driver=False)
         self.runtime = runtime or current()
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
@@ -165,6 +165,7 @@ class RayBackend:
         self._options.update(max_concurrency=ACTOR_THREADS, runtime_env={"env_vars": env})
         self._actor_class = ray.remote(NodeWorker)
         self._lock = threading.Lock()
+        self._closing = False
         self.slots = [_Slot(self._new_actor()) for _ in range(count)]
         self._relays = ThreadPoolExecutor(max_workers=64, thread_name_prefix="genaisys-ray")
         self._local = ThreadBackend()
@@ -241,18 +242,21 @@ class RayBackend:
 
     def _replace(self, slot: _Slot, dead: Any) -> None:
         with self._lock:
-            if slot.actor is not dead:
-                return  # another job on it saw it die first
+            if slot.actor is not dead or self._closing:
+                return  # another job on it saw it die first, or the backend is closing
             slot.actor = self._new_actor()
         with contextlib.suppress(Exception):  # already gone
             ray.kill(dead, no_restart=True)
 
     def shutdown(self) -> None:
-        self._local.shutdown()
-        self._relays.shutdown(wait=True, cancel_futures=True)
+        """Stop the actors (a job still running on one ends as ``worker_lost``), then the rest."""
+        with self._lock:
+            self._closing = True
         for slot in self.slots:
             with contextlib.suppress(Exception):
                 ray.kill(slot.actor, no_restart=True)
+        self._relays.shutdown(wait=True, cancel_futures=True)
+        self._local.shutdown()
         if self._started_ray:
             ray.shutdown()
 

@@ -114,3 +114,13 @@ def test_a_worker_that_dies_fails_only_its_node_and_the_next_run_succeeds(execut
     assert again.status == "succeeded", {k: r.error for k, r in again.nodes.items() if r.error}
     after = {w["actor_id"] for w in executor.backend.workers()}
     assert len(after) == 2 and len(before - after) == 1  # the dead actor was replaced
+
+
+def test_the_node_time_limit_stops_a_node_in_its_actor(registry: Registry, ray_backend: Any) -> None:
+    executor = Executor(registry, backend=ray_backend, node_timeout_s=1.0)
+    t0 = time.monotonic()
+    result = executor.run(doc([probe("slow", seconds=120), probe("fast")], []))
+    assert result.nodes["slow"].error["code"] == "timeout" and result.nodes["fast"].status == "succeeded"
+    assert time.monotonic() - t0 < 60
+    again = executor.run(doc([probe("slow", seconds=0.1)], []))  # the worker was told to stop, and is free
+    assert again.status == "succeeded"
