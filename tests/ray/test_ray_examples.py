@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from app.engine.events import Event
 from app.engine.executor import Executor, RunResult
 from app.engine.hashing import output_hashes
 from nodes.registry import Registry
@@ -44,8 +45,9 @@ def hashes(result: RunResult) -> dict[str, dict[str, str | None]]:
 @pytest.mark.parametrize("name", ["prompt_builder.json", "rag.json", "stable_diffusion.json"])
 def test_an_example_gives_the_same_outputs_on_ray_as_on_threads(name: str, on_threads: Executor, registry: Registry,
                                                                  ray_backend: Any) -> None:
-    threads = on_threads.run(example(name), scope=f"threads:{name}")
-    ray = Executor(registry, backend=ray_backend).run(example(name), scope=f"ray:{name}")
+    seen: dict[str, list[Event]] = {"threads": [], "ray": []}
+    threads = on_threads.run(example(name), scope=f"threads:{name}", on_event=seen["threads"].append)
+    ray = Executor(registry, backend=ray_backend).run(example(name), scope=f"ray:{name}", on_event=seen["ray"].append)
     assert hashes(ray) == hashes(threads)
     assert output_hashes(ray.outputs) == output_hashes(threads.outputs)
     in_actors = {nid for nid, record in ray.nodes.items() if "worker" in record.provenance}
@@ -53,3 +55,7 @@ def test_an_example_gives_the_same_outputs_on_ray_as_on_threads(name: str, on_th
     assert in_actors == models  # model nodes in actors, every other node here
     if name != "prompt_builder.json":
         assert models
+    previews = {side: [type(e.data["preview"]) for e in events if e.type == "node_progress" and "preview" in e.data]
+                for side, events in seen.items()}
+    assert bool(previews["ray"]) == (name == "stable_diffusion.json")  # the denoiser's previews come through
+    assert set(previews["ray"]) == set(previews["threads"])
