@@ -50,21 +50,26 @@ class NodeJob:
     """Input port -> the backend's handle of the value in ``kwargs`` (from ``Outcome.handles``)."""
 
     def run_here(self) -> Outcome:
-        """Run the node in this process; every failure is the node's, never the run's."""
-        ctx, cls = self.ctx, self.cls
-        t0 = time.perf_counter()
-        try:
-            ctx.check_cancelled()  # queued on the backend before a cancel: it must not start after it
-            instance = cls()
-            if cls.uses_gpu:
-                with self.gpu_lock:
-                    ctx.check_cancelled()
-                    out = instance.run(ctx, **self.kwargs)
-            else:
-                out = instance.run(ctx, **self.kwargs)
-            return Outcome(out, None, time.perf_counter() - t0)
-        except Exception as exc:
-            return Outcome(None, exc, time.perf_counter() - t0)
+        """Run the node in this process."""
+        return run_node(self.cls, self.kwargs, self.ctx, self.gpu_lock)
+
+
+def run_node(cls: type[Node], kwargs: dict[str, Any], ctx: RunContext, gpu_lock: Any = GPU_LOCK) -> Outcome:
+    """Run a node here (a trivial node on the executor's loop, any job on a thread or in a
+    worker); every failure is the node's, never the run's."""
+    t0 = time.perf_counter()
+    try:
+        ctx.check_cancelled()  # queued on the backend before a cancel: it must not start after it
+        instance = cls()
+        if cls.uses_gpu:
+            with gpu_lock:
+                ctx.check_cancelled()
+                out = instance.run(ctx, **kwargs)
+        else:
+            out = instance.run(ctx, **kwargs)
+        return Outcome(out, None, time.perf_counter() - t0)
+    except Exception as exc:
+        return Outcome(None, exc, time.perf_counter() - t0)
 
 
 Done = Callable[[Outcome], Any]

@@ -21,7 +21,15 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from app.engine.backend import GPU_LOCK, Backend, NodeJob, Outcome, ThreadBackend, WorkerLost
+from app.engine.backend import (
+    GPU_LOCK,
+    Backend,
+    NodeJob,
+    Outcome,
+    ThreadBackend,
+    WorkerLost,
+    run_node,
+)
 from app.engine.cache import ResultCache, Signature, params_hash
 from app.engine.context import CancelToken, RunContext
 from app.engine.events import Emitter, EventSink
@@ -271,10 +279,10 @@ class _Run:
         self.subgraphs.started(nid, record.reason)
         ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel, owner_id=self.owner_id,
                          max_text_output_bytes=self.ex.max_text_output_bytes)
-        job = NodeJob(node.cls, kwargs, ctx, self.ex.gpu_lock, handles)
         if node.cls.inline:
-            self._finish(node, record, signature, ctx, job.run_here())
+            self._finish(node, record, signature, ctx, run_node(node.cls, kwargs, ctx, self.ex.gpu_lock))
             return False
+        job = NodeJob(node.cls, kwargs, ctx, self.ex.gpu_lock, handles)
         if self.ex.node_timeout_s:
             self.deadlines[nid] = (time.monotonic() + self.ex.node_timeout_s, ctx)
         # done() runs on a backend thread: the bookkeeping goes back to the loop
@@ -294,10 +302,11 @@ class _Run:
                 value = self.values[source[0]][source[1]]
                 kwargs[port.name] = [value] if port.name in node.lifted else value
                 input_keys.append(f"{port.name}={self.keys[source[0]]}:{source[1]}")
-                kept = self.handles.get(source[0])
-                if kept is not None and source[1] in kept and port.name not in node.lifted:
-                    handles = handles or {}
-                    handles[port.name] = kept[source[1]]
+                if self.handles and port.name not in node.lifted:  # the thread backend keeps none
+                    kept = self.handles.get(source[0])
+                    if kept is not None and source[1] in kept:
+                        handles = handles or {}
+                        handles[port.name] = kept[source[1]]
             elif port.name in params:
                 kwargs[port.name] = effective[port.name] = params[port.name]
             elif port.has_default:
