@@ -47,7 +47,7 @@ PASSED_ENV = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETR
 POLL_S = 0.1
 """How often a waiting driver thread looks at the run's cancellation."""
 ACTOR_THREADS = 8
-"""Calls one actor serves at once: its jobs (GPU ones take turns on its lock) and cancels."""
+"""Jobs one actor takes at once (GPU ones take turns on its lock); cancels have threads of their own."""
 
 
 class NodeWorker:
@@ -68,13 +68,15 @@ class NodeWorker:
         self.identity = {"actor_id": context.get_actor_id(), "node_ip": ray.util.get_node_ip_address(),
                          "pid": os.getpid()}
 
+    @ray.method(concurrency_group="control")
     def whoami(self) -> dict[str, Any]:
         return {**self.identity, "threads": os.environ.get("OMP_NUM_THREADS")}
 
+    @ray.method(concurrency_group="control")
     def cancel(self, key: str, reason: str) -> None:
-        token = self.tokens.get(key)
-        if token is not None:
-            token.cancel(reason)
+        """Cancel a job, running or not started yet (it then never starts). Its own threads, so
+        jobs waiting for the GPU lock cannot hold a cancel up."""
+        self.tokens.setdefault(key, CancelToken()).cancel(reason)
 
     @ray.method(num_returns="streaming")
     def run(self, spec: dict[str, Any], names: list[str], *values: Any) -> Iterator[Any]:
@@ -163,7 +165,8 @@ class RayBackend:
         env = {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
         self._options.update(max_concurrency=ACTOR_THREADS, runtime_env={"env_vars": env})
-        self._actor_class = ray.remote(NodeWorker)
+        # ray's overloads omit concurrency_groups, which ray.remote takes (cancels get threads of their own)
+        self._actor_class = ray.remote(concurrency_groups={"control": 2})(NodeWorker)  # type: ignore[call-overload]
         self._lock = threading.Lock()
         self._closing = False
         self.slots = [_Slot(self._new_actor()) for _ in range(count)]

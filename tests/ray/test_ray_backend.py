@@ -66,19 +66,22 @@ def test_model_nodes_run_in_actors_and_hand_large_outputs_on_by_reference(execut
     assert executor.backend.by_reference == sent + 1
 
 
-def test_a_cancel_reaches_the_node_in_its_actor(executor: Executor) -> None:
+def test_a_cancel_reaches_the_nodes_in_their_actors(executor: Executor) -> None:
+    """Twenty slow model nodes: each actor runs one and holds the others, waiting for its lock
+    or for a free thread; a cancel stops the running ones at their next poll and the others
+    before they start."""
     cancel = CancelToken()
-    events: list[Event] = []
+    later = threading.Timer(3.0, cancel.cancel)  # when every job has reached its actor
 
     def watch(event: Event) -> None:
-        events.append(event)
-        if event.type == "node_progress":
-            cancel.cancel()
+        if event.type == "node_progress" and later.ident is None:
+            later.start()
 
     t0 = time.monotonic()
-    result = executor.run(doc([probe("slow", seconds=120)], []), on_event=watch, cancel=cancel)
-    assert result.status == "cancelled" and result.nodes["slow"].status == "cancelled"
-    assert time.monotonic() - t0 < 60  # the node stopped at its next poll, far before 120 s
+    result = executor.run(doc([probe(f"slow{i}", seconds=120) for i in range(20)], []), on_event=watch, cancel=cancel)
+    assert result.status == "cancelled"
+    assert {r.status for r in result.nodes.values()} == {"cancelled"}
+    assert time.monotonic() - t0 < 60  # the running nodes stopped at their next poll, far before 120 s
 
 
 def test_a_worker_that_dies_fails_only_its_node_and_the_next_run_succeeds(executor: Executor) -> None:
