@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if cut := repo.mark_evaluations_interrupted(session):
                 log.warning("%d evaluation(s) were cut off by a crash and are now 'interrupted'", cut)
         registry = default_registry()
-        executor = Executor(registry, settings.result_cache(sessions),
+        executor = Executor(registry, settings.result_cache(sessions), backend=settings.node_backend(),
                             node_timeout_s=settings.node_timeout_s,
                             max_text_output_bytes=settings.max_text_output_bytes)
         store = ArtifactStore(settings.artifacts_dir)
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evaluations = EvalManager(executor, sessions, show=manager.summary)  # the runs' cache and models
         app.state.artifacts, app.state.runs, app.state.evals = store, manager, evaluations
         manager.start()
-        if settings.warm_start:
+        if settings.warm_start and settings.backend == "thread":  # Ray workers keep their own models
             warm_start(sessions, registry)
         evaluations.start()
         # What start-up loaded (modules, the catalog) lives as long as the server: moved out

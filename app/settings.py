@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     custom_nodes: str = Field(default="", description="folders of custom node files (*.py), os.pathsep-separated")
     chroma_url: str = Field(default="", description="a Chroma server (http://host:port) for the store nodes; "
                             "empty: the embedded store in the data directory")
+    backend: Literal["thread", "ray"] = Field(default="thread", description="where node work runs: threads in this "
+                                             "process, or a Ray cluster (model nodes in long-lived actors; docs/ray.md)")
+    ray_address: str = Field(default="", description="the Ray cluster to join (ray://host:10001, host:6379 or "
+                             "'auto'); empty starts a local one")
+    ray_workers: int = Field(default=0, ge=0, description="model actors on the Ray cluster; 0: one per GPU, or two "
+                             "CPU actors on a cluster without GPUs")
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3
@@ -113,6 +119,16 @@ class Settings(BaseSettings):
 
         return DurableResultCache(sessions, self.data_dir / "cache", max_entries=self.cache_entries,
                                   max_bytes=self.cache_bytes, disk_bytes=self.cache_disk_bytes)
+
+    def node_backend(self) -> Any:
+        """The backend node work goes to (``app.engine.backend``); Ray is imported only for ``ray``."""
+        if self.backend == "ray":
+            from app.engine.ray_backend import RayBackend
+
+            return RayBackend(address=self.ray_address or None, runtime=self.runtime(), workers=self.ray_workers)
+        from app.engine.backend import ThreadBackend
+
+        return ThreadBackend()
 
     @property
     def artifacts_dir(self) -> Path:

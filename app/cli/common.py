@@ -42,3 +42,17 @@ def report_invalid(where: str, problems: list[Any], as_json: bool) -> int:
             print(f"  [{p.code}] {p.message}", file=sys.stderr)
     return EXIT_INVALID
 
+
+
+def add_backend_arguments(parser: Any) -> None:
+    """``--backend`` and ``--ray-address``, for the commands that run nodes (serve, run)."""
+    parser.add_argument("--backend", choices=("thread", "ray"), default=None,
+                        help="where node work runs (default: GENAISYS_BACKEND, else thread); "
+                             "ray puts model nodes in Ray actors (docs/ray.md)")
+    parser.add_argument("--ray-address", default=None, metavar="ADDR",
+                        help="the Ray cluster to join with --backend ray (default: start a local one)")
+
+
+def backend_overrides(args: Any) -> dict[str, Any]:
+    """The settings the backend arguments override (those given)."""
+    return {"backend": getattr(args, "backend", None), "ray_address": getattr(args, "ray_address", None)}

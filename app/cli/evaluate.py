@@ -57,7 +57,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if args.data_dir is not None or not Path(args.graph).exists():
         settings.configure_nodes()  # a saved graph's models and stores live in its data directory
     registry = default_registry()
-    executor = Executor(registry, node_timeout_s=settings.node_timeout_s,
+    executor = Executor(registry, backend=settings.node_backend(), node_timeout_s=settings.node_timeout_s,
                         max_text_output_bytes=settings.max_text_output_bytes)
     try:
         if Path(args.graph).exists():

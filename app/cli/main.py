@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.cli import analyze, cache, db, evaluate, replay, running
-from app.cli.common import EXIT_INVALID, EXIT_OK, EXIT_UNREADABLE, CliError, read_document
+from app.cli.common import (
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_UNREADABLE,
+    CliError,
+    add_backend_arguments,
+    backend_overrides,
+    read_document,
+)
 
 __all__ = ["EXIT_INVALID", "EXIT_OK", "EXIT_UNREADABLE", "CliError", "main", "read_document"]
 
@@ -44,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, default=None, help="database, artifacts and model cache (default ~/.genaisys)")
     serve.add_argument("--auth", action="store_true", default=None,
                        help="require a user's API token on every route (make users with `genaisys users add`)")
+    add_backend_arguments(serve)
     serve.set_defaults(func=cmd_serve)
 
     users = sub.add_parser("users", help="the users of an --auth server and their API tokens")
@@ -106,7 +115,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from app.settings import Settings
 
     overrides = {k: v for k, v in {"host": args.host, "port": args.port, "data_dir": args.data_dir,
-                                   "auth": args.auth}.items() if v is not None}
+                                   "auth": args.auth, **backend_overrides(args)}.items() if v is not None}
     settings = Settings(**overrides)
     settings.configure_nodes()  # where nodes keep models and stores, the device, the budget
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

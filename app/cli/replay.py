@@ -41,7 +41,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     settings.configure_nodes()  # the same models, stores and device as the server that ran it
     engine, sessions = open_database(settings)
     registry = default_registry()
-    executor = Executor(registry, node_timeout_s=settings.node_timeout_s, max_text_output_bytes=settings.max_text_output_bytes)
+    executor = Executor(registry, backend=settings.node_backend(), node_timeout_s=settings.node_timeout_s,
+                        max_text_output_bytes=settings.max_text_output_bytes)
     try:
         with sessions() as session:
             plan = plan_replay(session, run_id=args.run_id)

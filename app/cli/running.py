@@ -18,6 +18,8 @@ from app.cli.common import (
     EXIT_OK,
     EXIT_UNREADABLE,
     CliError,
+    add_backend_arguments,
+    backend_overrides,
     read_document,
     report_invalid,
 )
@@ -37,7 +39,9 @@ def add_parser(sub: Any) -> None:
                      help="write image and audio outputs into DIR as PNG and WAV files, and print their paths")
     run.add_argument("--data-dir", type=Path, default=None, help=DATA_DIR_HELP)
     run.add_argument("--here", action="store_true",
-                     help="run in this process even when a studio serves the data directory (its models warm)")
+                     help="run in this process even when a studio serves the data directory (its models warm); "
+                          "so does a run given --backend or --ray-address")
+    add_backend_arguments(run)
     run.set_defaults(func=cmd_run)
 
     runs = sub.add_parser("runs", help="the run history (the server's and the terminal's runs)")
@@ -67,7 +71,8 @@ def parse_inputs(pairs: Sequence[str]) -> dict[str, str]:
 def _settings(args: argparse.Namespace) -> Any:
     from app.settings import Settings
 
-    settings = Settings(**({"data_dir": args.data_dir} if args.data_dir else {}))  # the server's limits hold here too
+    overrides = {"data_dir": args.data_dir, **backend_overrides(args)}
+    settings = Settings(**{k: v for k, v in overrides.items() if v is not None})  # the server's limits hold here too
     settings.configure_nodes()  # the same models and stores as the studio of that data directory
     return settings
 
@@ -89,8 +94,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     registry = default_registry()
     engine, sessions = open_database(settings)
-    executor = Executor(registry, settings.result_cache(sessions),
-                        node_timeout_s=settings.node_timeout_s, max_text_output_bytes=settings.max_text_output_bytes)
+    executor = None
     where = str(args.file) if args.file is not None else f"graph {args.graph}"
     try:
         graph_id = version_id = number = None
@@ -99,9 +103,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         checked = validate(document, registry, subgraphs=saved_graphs(sessions, None) if graph_id else None, graph_id=graph_id)
         if not checked.ok:
             raise GraphInvalid(checked.problems, checked)
-        if not args.here and (studio := serving_studio(settings.data_dir)) is not None:
+        here = args.here or any(backend_overrides(args).values())  # a backend asked for: this process's
+        if not here and (studio := serving_studio(settings.data_dir)) is not None:
             body = {"graph_id": graph_id, "version": number} if graph_id else {"document": document}
             return run_on_studio(studio, {**body, "inputs": inputs}, as_json=args.json, out=args.out)
+        executor = Executor(registry, settings.result_cache(sessions), backend=settings.node_backend(),
+                            node_timeout_s=settings.node_timeout_s, max_text_output_bytes=settings.max_text_output_bytes)
         manager = RunManager(executor, sessions, ArtifactStore(settings.artifacts_dir), inline_limit=settings.inline_output_bytes)
         record = dict(document) if isinstance(document, dict) else {}
         if args.json:
@@ -115,7 +122,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except GraphInvalid as exc:
         return report_invalid(str(where), exc.problems, args.json)
     finally:
-        executor.backend.shutdown()
+        if executor is not None:
+            executor.backend.shutdown()
         engine.dispose()
     if result is None:
         raise CliError(f"run {run_id} stopped on an internal error (it is recorded as failed)", EXIT_INVALID)

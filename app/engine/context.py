@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from app.engine.events import Emitter
@@ -35,7 +36,7 @@ class CancelToken:
 
 
 class RunContext:
-    def __init__(self, node_id: str, run_id: str, emit: Emitter, cancel: CancelToken, *,
+    def __init__(self, node_id: str, run_id: str, emit: Emitter | Callable[..., Any], cancel: CancelToken, *,
                  owner_id: str | None = None, max_text_output_bytes: int | None = None) -> None:
         self.node_id = node_id
         self.run_id = run_id
@@ -59,13 +60,21 @@ class RunContext:
         self._emit(EventType.NODE_PROGRESS, self.node_id, **data)
         self.check_cancelled()
 
+    def relay_progress(self, data: dict[str, Any]) -> None:
+        """Pass on progress a worker elsewhere reported for this node (the Ray backend)."""
+        self._emit(EventType.NODE_PROGRESS, self.node_id, **data)
+
     @property
     def cancelled(self) -> bool:
         return self._cancel.cancelled or self._expired
 
+    @property
+    def cancel_reason(self) -> str:
+        return self._cancel.reason or "the node ran out of time"
+
     def check_cancelled(self) -> None:
         if self._cancel.cancelled or self._expired:
-            raise NodeCancelled(self._cancel.reason or "the node ran out of time")
+            raise NodeCancelled(self.cancel_reason)
 
     def sleep(self, seconds: float) -> None:
         """Wait, but stop soon after the run is cancelled or the node runs out of time."""

@@ -21,7 +21,15 @@ from typing import Any
 import networkx as nx
 from pydantic import ValidationError
 
-from app.engine.backend import GPU_LOCK, Backend, ThreadBackend
+from app.engine.backend import (
+    GPU_LOCK,
+    Backend,
+    NodeJob,
+    Outcome,
+    ThreadBackend,
+    WorkerLost,
+    run_node,
+)
 from app.engine.cache import ResultCache, Signature, params_hash
 from app.engine.context import CancelToken, RunContext
 from app.engine.events import Emitter, EventSink
@@ -146,6 +154,8 @@ class _Run:
         self.records = {nid: NodeRecord(nid, n.cls.type_id) for nid, n in checked.nodes.items()}
         self.values: dict[str, dict[str, Any]] = {}
         self.keys: dict[str, str] = {}
+        self.handles: dict[str, dict[str, Any]] = {}
+        """Per node, where the backend keeps its outputs (``Outcome.handles``)."""
         self.bypass = False
         self.always: set[str] = set()
         """Nodes that run every time (their class says so, or their values make them random)."""
@@ -237,7 +247,7 @@ class _Run:
             if self.records[src].status in (NodeStatus.FAILED, NodeStatus.CANCELLED):
                 self._fail(record, FailureCode.UPSTREAM_FAILED, f"not run: upstream node {src!r} did not finish")
                 return False
-        kwargs, signature = self._inputs(node)
+        kwargs, signature, handles = self._inputs(node)
         random = node.cls.nondeterminism(kwargs)
         cacheable = node.cls.cacheable and random is None and not self.bypass
         if not cacheable:
@@ -270,21 +280,20 @@ class _Run:
         ctx = RunContext(nid, self.emit.run_id, self.emit, self.cancel, owner_id=self.owner_id,
                          max_text_output_bytes=self.ex.max_text_output_bytes)
         if node.cls.inline:
-            self._finish(node, record, signature, ctx, *self._call(node, ctx, kwargs))
+            self._finish(node, record, signature, ctx, run_node(node.cls, kwargs, ctx, self.ex.gpu_lock))
             return False
+        job = NodeJob(node.cls, kwargs, ctx, self.ex.gpu_lock, handles)
         if self.ex.node_timeout_s:
             self.deadlines[nid] = (time.monotonic() + self.ex.node_timeout_s, ctx)
-        self.ex.backend.submit(lambda: self._work(node, record, signature, ctx, kwargs))
+        # done() runs on a backend thread: the bookkeeping goes back to the loop
+        self.ex.backend.submit(job, lambda outcome: self.done_q.put(
+            (nid, lambda: self._finish(node, record, signature, ctx, outcome))))
         return True
 
-    def _work(self, node: CheckedNode, record: NodeRecord, signature: Signature, ctx: RunContext, kwargs: dict[str, Any]) -> None:
-        """On a backend thread: run the node, then hand the bookkeeping back to the loop."""
-        result = self._call(node, ctx, kwargs)
-        self.done_q.put((node.id, lambda: self._finish(node, record, signature, ctx, *result)))
-
-    def _inputs(self, node: CheckedNode) -> tuple[dict[str, Any], Signature]:
+    def _inputs(self, node: CheckedNode) -> tuple[dict[str, Any], Signature, dict[str, Any] | None]:
         params = self.params[node.id]
         kwargs: dict[str, Any] = {}
+        handles: dict[str, Any] | None = None
         input_keys: list[str] = []
         effective: dict[str, Any] = {}
         for port in node.ports.inputs:
@@ -293,30 +302,21 @@ class _Run:
                 value = self.values[source[0]][source[1]]
                 kwargs[port.name] = [value] if port.name in node.lifted else value
                 input_keys.append(f"{port.name}={self.keys[source[0]]}:{source[1]}")
+                if self.handles and port.name not in node.lifted:  # the thread backend keeps none
+                    kept = self.handles.get(source[0])
+                    if kept is not None and source[1] in kept:
+                        handles = handles or {}
+                        handles[port.name] = kept[source[1]]
             elif port.name in params:
                 kwargs[port.name] = effective[port.name] = params[port.name]
             elif port.has_default:
                 kwargs[port.name] = port.default
         content = node.cls.content_identity(effective) if node.cls.overrides("content_identity") else None
         sig = Signature(node.cls.type_id, node.cls.version, params_hash(effective), tuple(input_keys), content)
-        return kwargs, sig
+        return kwargs, sig, handles
 
-    def _call(self, node: CheckedNode, ctx: RunContext, kwargs: dict[str, Any]) -> tuple[Any, Exception | None, float]:
-        t0 = time.perf_counter()
-        try:
-            ctx.check_cancelled()  # queued on the backend before a cancel: it must not start after it
-            instance = node.cls()
-            if node.cls.uses_gpu:
-                with self.ex.gpu_lock:
-                    ctx.check_cancelled()
-                    out = instance.run(ctx, **kwargs)
-            else:
-                out = instance.run(ctx, **kwargs)
-            return out, None, time.perf_counter() - t0
-        except Exception as exc:  # every failure is the node's, never the run's
-            return None, exc, time.perf_counter() - t0
-
-    def _finish(self, node: CheckedNode, record: NodeRecord, signature: Signature, ctx: RunContext, out: Any, exc: Exception | None, seconds: float) -> None:
+    def _finish(self, node: CheckedNode, record: NodeRecord, signature: Signature, ctx: RunContext, outcome: Outcome) -> None:
+        out, exc, seconds = outcome.out, outcome.exc, outcome.seconds
         record.duration_s = seconds
         record.provenance = ctx.provenance
         if exc is None:
@@ -327,7 +327,8 @@ class _Run:
             self.emit(EventType.NODE_FAILED, node.id, code=FailureCode.CANCELLED, message=record.reason)
             return
         if exc is not None:
-            code = FailureCode.NODE_ERROR if isinstance(exc, NodeError) else FailureCode.NODE_CRASHED
+            code = (FailureCode.NODE_ERROR if isinstance(exc, NodeError) else FailureCode.WORKER_LOST
+                    if isinstance(exc, WorkerLost) else FailureCode.NODE_CRASHED)
             message = str(exc) if isinstance(exc, NodeError) else f"{type(exc).__name__}: {exc}"
             record.traceback = "".join(traceback.format_exception(exc))
             self._fail(record, code, message)
@@ -335,6 +336,8 @@ class _Run:
         record.status, record.outputs = NodeStatus.SUCCEEDED, out
         record.provenance["node_version"] = node.cls.version
         self.values[node.id] = out
+        if outcome.handles:
+            self.handles[node.id] = outcome.handles
         if node.id not in self.always:
             origin = {"run_id": self.emit.run_id, "provenance": record.provenance}
             self.ex.cache.put(record.cache_key, out, origin, durable=not node.cls.inline)

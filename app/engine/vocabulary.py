@@ -62,6 +62,8 @@ class FailureCode(StrEnum):
     """The node raised something else: a bug or a broken model; the traceback is logged."""
     TIMEOUT = "timeout"
     """The node ran longer than the node timeout and was stopped."""
+    WORKER_LOST = "worker_lost"
+    """The worker process running the node died (Ray backend); the next run gets a new one."""
     UPSTREAM_FAILED = "upstream_failed"
     """Not run: a node it depends on did not finish."""
     CANCELLED = "cancelled"

@@ -1054,7 +1054,7 @@ export interface components {
          * @description Why a node or a run failed (``error.code``).
          * @enum {string}
          */
-        FailureCode: "node_error" | "node_crashed" | "timeout" | "upstream_failed" | "cancelled" | "not_stored" | "node_failed" | "internal_error" | "interrupted";
+        FailureCode: "node_error" | "node_crashed" | "timeout" | "worker_lost" | "upstream_failed" | "cancelled" | "not_stored" | "node_failed" | "internal_error" | "interrupted";
         /** GraphCreate */
         GraphCreate: {
             /**
