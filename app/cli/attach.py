@@ -25,7 +25,7 @@ from typing import Any
 
 from app.cli.common import EXIT_INVALID, EXIT_OK, CliError
 from app.engine.events import Event
-from app.engine.vocabulary import EventType, NodeStatus, RunStatus
+from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 
 SERVING = "serving.json"
 EVENT_TYPES = frozenset(EventType)
@@ -130,14 +130,14 @@ def run_on_studio(url: str, body: dict[str, Any], *, as_json: bool, out: Path | 
     else:
         for nid, node in nodes.items():
             error = node.get("error") or {}
-            if node["status"] == NodeStatus.FAILED and error.get("code") != "upstream_failed":
+            if node["status"] == NodeStatus.FAILED and error.get("code") != FailureCode.UPSTREAM_FAILED:
                 print(f"node {nid!r} failed: {error.get('message')}", file=sys.stderr)
         for nid, value in outputs.items():
             shown = value["file"] if isinstance(value, dict) and set(value) == {"file"} else value
             print(f"── {nid} ──\n{shown if isinstance(shown, str) else json.dumps(shown, indent=2)}")
         counts = [n["status"] for n in nodes.values()]
         took = f" in {run['duration_s']:.2f} s" if run.get("duration_s") is not None else ""
-        print(f"run {run['status']}{took} ({counts.count('succeeded')} ran, {counts.count('cached')} cached) "
+        print(f"run {run['status']}{took} ({counts.count(NodeStatus.SUCCEEDED)} ran, {counts.count(NodeStatus.CACHED)} cached) "
               f"on the studio at {url}", file=sys.stderr)
         print(f"recorded as run {run_id} (genaisys runs show {run_id}; genaisys replay {run_id})", file=sys.stderr)
     return EXIT_OK if run["status"] == RunStatus.SUCCEEDED else EXIT_INVALID
