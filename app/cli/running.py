@@ -96,7 +96,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         checked = validate(document, registry, subgraphs=saved_graphs(sessions, None) if graph_id else None, graph_id=graph_id)
         if not checked.ok:
             raise GraphInvalid(checked.problems, checked)
-        manager = RunManager(executor, sessions, ArtifactStore(settings.artifacts_dir), inline_limit=settings.inline_output_bytes)
+        manager = RunManager(executor, sessions, ArtifactStore(settings.artifacts_dir), inline_limit=settings.inline_output_bytes,
+                             lease_s=settings.run_lease_s)
         record = dict(document) if isinstance(document, dict) else {}
         if args.json:
             run_id, result = manager.run_here(checked, inputs, document=record, graph_id=graph_id, graph_version_id=version_id)

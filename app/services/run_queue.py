@@ -17,9 +17,11 @@ that reads the run when told it finished reads it finished.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import platform
+import socket
 import threading
 import time
 import uuid
@@ -36,12 +38,14 @@ from app.engine.provenance import library_versions, node_provenance
 from app.engine.validate import CheckedGraph
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 from app.services.errors import TooManyQueued
+from app.services.leases import DEFAULT_LEASE_S, LeaseKeeper
 from app.services.live_run import DONE, LiveRun
 from app.services.outputs import preview, summarize
 from app.services.replay import ReplayPlan
 from app.services.replay import report as replay_report
 from storage import repo
 from storage.artifacts import ArtifactStore
+from storage.errors import InvalidRunState
 
 log = logging.getLogger("genaisys.runs")
 
@@ -152,8 +156,14 @@ class RunManager:
         workers: int = 1,
         inline_limit: int = 64 * 1024,
         max_queued_per_owner: int = 20,
+        replica_id: str | None = None,
+        lease_s: float = DEFAULT_LEASE_S,
     ) -> None:
         self.executor = executor
+        self.replica_id = replica_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        """Whose claim this process's runs carry (``app.services.leases``): the server's
+        ``GENAISYS_REPLICA_ID``; a fresh one for ``genaisys run``."""
+        self.lease_s = lease_s
         self.sessions = session_factory
         self.artifacts = artifacts
         self.inline_limit = inline_limit
@@ -162,10 +172,12 @@ class RunManager:
         self._checked: OrderedDict[Any, CheckedGraph] = OrderedDict()
         self._checked_lock = threading.Lock()
         self._threads = [threading.Thread(target=self._worker, name=f"genaisys-run-{i}", daemon=True) for i in range(workers)]
+        self.leases = LeaseKeeper(self)
 
     def start(self) -> None:
         for t in self._threads:
             t.start()
+        self.leases.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         for live in list(self._live.values()):
@@ -173,6 +185,7 @@ class RunManager:
         self._queue.close()  # the workers settle what is still waiting (cancelled), then stop
         for t in self._threads:
             t.join(timeout)
+        self.leases.stop()  # last: the runs settled above held their leases until the end
 
     # -- requests (event loop thread) ----------------------------------------------------
 
@@ -190,7 +203,8 @@ class RunManager:
             with self.sessions() as session, session.begin():
                 run = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
                                       document=document, inputs=inputs, owner_id=owner_id,
-                                      provenance={"replay": replay.header()} if replay else None)
+                                      provenance={"replay": replay.header()} if replay else None,
+                                      claimed_by=self.replica_id, lease_until=repo.lease_until(session, self.lease_s))
                 owner_id = run.owner_id  # as recorded: a run without one is its graph owner's
                 self._queue.reserve(owner_id)  # a full line rolls the row back
                 reserved = True
@@ -213,10 +227,12 @@ class RunManager:
         run_id = uuid.uuid4().hex
         with self.sessions() as session, session.begin():
             owner_id = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
-                                       document=document, inputs=inputs, owner_id=owner_id).owner_id
+                                       document=document, inputs=inputs, owner_id=owner_id, claimed_by=self.replica_id,
+                                       lease_until=repo.lease_until(session, self.lease_s)).owner_id
         live = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, listener=listener)
         self._live[run_id] = live
-        self._settle(live)
+        with self.leases.kept():  # a long run outlives its first lease; a server would settle it
+            self._settle(live)
         return run_id, live.result
 
     def checked_version(self, graph_version_id: Any) -> CheckedGraph | None:
@@ -239,13 +255,17 @@ class RunManager:
     def live(self, run_id: str) -> LiveRun | None:
         return self._live.get(run_id)
 
-    def cancel(self, run_id: str) -> bool:
-        """Stop a run; one still waiting leaves its line and ends ``cancelled`` now, on the
-        caller's thread (no node of it runs), so its place is free at once."""
+    def live_ids(self) -> list[str]:
+        """The runs this process holds that have not ended."""
+        return [run_id for run_id, live in list(self._live.items()) if not live.finished]
+
+    def cancel(self, run_id: str, reason: str = "cancelled by the user") -> bool:
+        """Stop a run of this process; one still waiting leaves its line and ends ``cancelled``
+        now, on the caller's thread (no node of it runs), so its place is free at once."""
         live = self._live.get(run_id)
         if live is None or live.finished:
             return False
-        live.cancel.cancel()
+        live.cancel.cancel(reason)
         if self._queue.remove(run_id):
             self._settle(live)
         return True
@@ -261,9 +281,12 @@ class RunManager:
         run_id = live.id
         try:
             self._execute(live)
+        except InvalidRunState as exc:  # settled by another replica while this one had lost its lease
+            log.warning("run %s was not recorded here: %s", run_id, exc)
         except Exception:  # a bug of ours: the run fails, the worker lives on
             log.exception("run %s crashed", run_id)
-            self._finish(live, RunStatus.FAILED, {"code": FailureCode.INTERNAL_ERROR, "message": "the run stopped on an internal error; it is logged"}, {}, {})
+            with contextlib.suppress(InvalidRunState):  # unless another replica settled it meanwhile
+                self._finish(live, RunStatus.FAILED, {"code": FailureCode.INTERNAL_ERROR, "message": "the run stopped on an internal error; it is logged"}, {}, {})
         finally:
             live.publish(DONE)
             # everything is committed by now: a later watcher reads the stored record, and the
@@ -272,7 +295,7 @@ class RunManager:
 
     def _execute(self, live: LiveRun) -> None:
         with self.sessions() as session, session.begin():
-            repo.mark_run_started(session, run_id=live.id)
+            repo.mark_run_started(session, run_id=live.id, replica_id=self.replica_id)
 
         def on_event(event: Event) -> None:
             if live.listener is not None:
