@@ -7,6 +7,8 @@ runs — every ``genaisys serve`` replica, and ``genaisys run`` while its run la
 ``LeaseKeeper`` thread that, about once a second:
 
 - renews the leases of every queued or running run it holds (every third of a lease);
+- writes the events its running runs have not written yet (a slow node's ``node_started``
+  waits for the node's end otherwise), for watchers on other replicas;
 - stops the runs it executes that were cancelled through another replica
   (``runs.cancel_requested``) or settled by another replica meanwhile (it had lost the
   database for longer than a lease: its work would be recorded nowhere);
@@ -81,6 +83,7 @@ class LeasedRuns(Protocol):
 
     def sessions(self) -> Session: ...
     def live_ids(self) -> list[str]: ...
+    def flush_events(self) -> None: ...
     def cancel(self, run_id: str, reason: str = ...) -> bool: ...
 
 
@@ -136,6 +139,7 @@ class LeaseKeeper:
             with runs.sessions() as session, session.begin():
                 repo.renew_leases(session, replica_id=runs.replica_id, lease_s=runs.lease_s)
             self._next_renew = now + self.period_s
+        runs.flush_events()
         live = runs.live_ids()
         self._stopped &= set(live)
         if live:
