@@ -70,8 +70,8 @@ class Settings(BaseSettings):
                             "while the server lives, the same at each restart, so a restarted server settles the runs "
                             "it was cut off from at once")
     run_lease_s: float = Field(default=15.0, ge=0.3, description="seconds a replica's claim on a run holds "
-                               "without its heartbeat (renewed every third of it); a dead replica's runs become "
-                               "'interrupted' within about 4/3 of it")
+                               "without its heartbeat (renewed every third of it); a dead replica's runs are "
+                               "settled as interrupted within about 4/3 of it")
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3
