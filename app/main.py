@@ -64,7 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                 unclaimed=True)
             if interrupted:
                 log.warning("%d run(s) were cut off by a crash and are now 'interrupted'", interrupted)
-            if cut := repo.mark_evaluations_interrupted(session):
+            if cut := repo.mark_evaluations_interrupted(session, replica_id=replica, lapsed_at=repo.db_now(session),
+                                                        unclaimed=True):
                 log.warning("%d evaluation(s) were cut off by a crash and are now 'interrupted'", cut)
         registry = default_registry()
         executor = Executor(registry, settings.result_cache(sessions),
@@ -76,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                              max_queued_per_owner=settings.max_queued_runs_per_user,
                              replica_id=replica, lease_s=settings.run_lease_s)
         app.state.settings, app.state.sessions, app.state.registry = settings, sessions, registry
-        evaluations = EvalManager(executor, sessions, show=manager.summary)  # the runs' cache and models
+        evaluations = EvalManager(executor, sessions, show=manager.summary,  # the runs' cache and models
+                                  replica_id=replica, lease_s=settings.run_lease_s)  # its keeper renews them
         app.state.artifacts, app.state.runs, app.state.evals = store, manager, evaluations
         manager.start()
         if settings.warm_start:

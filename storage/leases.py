@@ -14,7 +14,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.engine.vocabulary import RunStatus
-from storage.models import Run
+from storage.evaluations import mark_evaluations_interrupted
+from storage.models import Evaluation, Run
 from storage.runs import _status_of, mark_interrupted
 from storage.sqltypes import utcnow
 
@@ -36,18 +37,22 @@ def lease_until(session: Session, lease_s: float) -> datetime:
 
 
 def renew_leases(session: Session, *, replica_id: str, lease_s: float) -> int:
-    """Extend every claim ``replica_id`` holds on a queued or running run; how many."""
-    changed = session.execute(
-        update(Run).where(Run.claimed_by == replica_id, Run.status.in_(_OPEN))
-        .values(lease_until=lease_until(session, lease_s)).execution_options(synchronize_session=False)
-    )
-    return int(changed.rowcount)  # type: ignore[attr-defined]
+    """Extend every claim ``replica_id`` holds on a queued or running run or evaluation; how many."""
+    until, changed = lease_until(session, lease_s), 0
+    for table in (Run, Evaluation):
+        result = session.execute(
+            update(table).where(table.claimed_by == replica_id, table.status.in_(_OPEN))
+            .values(lease_until=until).execution_options(synchronize_session=False)
+        )
+        changed += int(result.rowcount)  # type: ignore[attr-defined]
+    return changed
 
 
 def settle_lapsed(session: Session) -> int:
-    """Mark ``interrupted`` every open run whose lease lapsed (its replica died or lost the
-    database for longer than a lease); how many."""
-    return mark_interrupted(session, lapsed_at=db_now(session))
+    """Mark ``interrupted`` every open run and evaluation whose lease lapsed (its replica died
+    or lost the database for longer than a lease); how many."""
+    now = db_now(session)
+    return mark_interrupted(session, lapsed_at=now) + mark_evaluations_interrupted(session, lapsed_at=now)
 
 
 def run_claims(session: Session, *, run_ids: Collection[str]) -> dict[str, tuple[str, bool]]:

@@ -281,6 +281,9 @@ class Evaluation(Base):
     owner_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
     )
+    claimed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    """The replica that runs it, as for a run (``Run.claimed_by``)."""
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def duration_s(self) -> float | None:

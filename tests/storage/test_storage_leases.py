@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage import repo
 from storage.errors import InvalidRunState
+from storage.models import Graph, GraphVersion
 
 
 def _claimed(sessions: sessionmaker[Session], run_id: str, replica: str, lease_s: float) -> None:
@@ -72,3 +73,19 @@ def test_a_cancel_is_asked_of_open_runs_only(sessions: sessionmaker[Session]) ->
         assert repo.get_run_status(s, run_id="r") == "queued"
         repo.finish_run(s, run_id="r", status="cancelled")
         assert not repo.request_cancel(s, run_id="r")
+
+
+def test_evaluations_are_leased_like_runs(sessions: sessionmaker[Session], graph: tuple[Graph, GraphVersion]) -> None:
+    ids = {}
+    with sessions() as s, s.begin():
+        for name, replica, lease_s in (("kept", "a", -1), ("lapsed", "b", -1), ("other", "c", 60)):
+            ids[name] = repo.create_evaluation(s, graph_id=graph[0].id, version=1, checks=[], cases_count=1,
+                                               claimed_by=replica, lease_until=repo.lease_until(s, lease_s)).id
+        assert repo.renew_leases(s, replica_id="a", lease_s=60) == 1
+    with sessions() as s, s.begin():
+        assert repo.settle_lapsed(s) == 1
+    with sessions() as s, s.begin():
+        assert repo.mark_evaluations_interrupted(s, replica_id="a", lapsed_at=repo.db_now(s)) == 1
+    with sessions() as s:
+        statuses = {name: repo.get_evaluation(s, evaluation_id=i).status for name, i in ids.items()}
+    assert statuses == {"kept": "interrupted", "lapsed": "interrupted", "other": "queued"}

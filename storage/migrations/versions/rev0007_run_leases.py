@@ -1,5 +1,5 @@
-"""Run leases: which replica holds a queued or running run, until when, and whether someone
-asked (through another replica) to cancel it.
+"""Run leases: which replica holds a queued or running run (or evaluation), until when, and
+whether someone asked (through another replica) to cancel a run.
 
 Revision ID: 0007
 Revises: 0006
@@ -25,9 +25,15 @@ def upgrade() -> None:
         batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
         batch.add_column(sa.Column("cancel_requested", sa.Boolean(), nullable=False, server_default=sa.false()))
         batch.create_index("ix_runs_claimed_by", ["claimed_by"])
+    with op.batch_alter_table("evaluations") as batch:
+        batch.add_column(sa.Column("claimed_by", sa.String(128), nullable=True))
+        batch.add_column(sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("evaluations") as batch:
+        batch.drop_column("lease_until")
+        batch.drop_column("claimed_by")
     with op.batch_alter_table("runs") as batch:
         batch.drop_index("ix_runs_claimed_by")
         batch.drop_column("cancel_requested")
