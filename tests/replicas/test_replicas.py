@@ -79,17 +79,17 @@ def test_each_run_executes_once_and_a_killed_replicas_runs_end_interrupted(repli
     assert settled_after_s <= LEASE_S * 4 / 3 + 3  # a lease and a reaper's period, plus the test's polling
 
 
-def watch(ws_url: str, run_id: str) -> list[tuple[float, dict[str, Any]]]:
+def watch(ws_url: str, run_id: str, kind: str = "runs") -> list[tuple[float, dict[str, Any]]]:
     """Each event a websocket watcher receives, with when it arrived (Unix time, as events' ``ts``)."""
     out = []
-    with connect(f"{ws_url}/api/runs/{run_id}/events", open_timeout=30, close_timeout=2) as ws:
+    with connect(f"{ws_url}/api/{kind}/{run_id}/events", open_timeout=30, close_timeout=2) as ws:
         for message in ws:
             for event in json.loads(message):
                 out.append((time.time(), event))
     return out
 
 
-def test_a_watcher_on_one_replica_follows_a_run_on_another_and_cancels_it(replicas: Any) -> None:
+def test_a_watcher_on_one_replica_follows_a_run_and_an_evaluation_on_another_and_cancels_a_run(replicas: Any) -> None:
     a, b = replicas(2)
     with a.client() as on_a, b.client() as on_b:
         run_id = submit(on_b, graph(text="far away", seconds=3 * LEASE_S))  # outlives its first lease
@@ -119,6 +119,16 @@ def test_a_watcher_on_one_replica_follows_a_run_on_another_and_cancels_it(replic
         assert run["status"] == "cancelled" and run["error"]["code"] == "cancelled"
         print(f"a cancel asked of replica A stopped the run on replica B in {time.monotonic() - asked:.1f} s")
         assert on_a.post(f"/api/runs/{queued}/cancel").status_code == 409  # it has ended
+
+        # an evaluation runs where it was started; a watcher elsewhere is told its end
+        gid = on_b.post("/api/graphs", json={"document": graph("Echo", seconds=LEASE_S)}).json()["id"]
+        checks = [{"output": "out", "kind": "equals", "column": "want"}]
+        cases = [{"in": "x", "want": "x"}, {"in": "y", "want": "z"}]
+        evaluation = on_b.post(f"/api/graphs/{gid}/evals", json={"cases": cases, "checks": checks}).json()
+        assert on_a.get(f"/api/evals/{evaluation['id']}/events").json() == []  # not here, not ended
+        told = [e for _, e in watch(a.ws_url, evaluation["id"], kind="evals")]
+        assert [e["type"] for e in told] == ["evaluation_finished"]
+        assert told[0]["data"] == {"status": "succeeded", "cases": 2, "done": 2, "passed": 1}
 
 
 def test_links_made_on_one_replica_open_on_another(replicas: Any, tmp_path: Path) -> None:
