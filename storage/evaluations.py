@@ -133,7 +133,8 @@ def finish_evaluation(session: Session, *, evaluation_id: str, status: RunStatus
 
 
 def mark_evaluations_interrupted(session: Session, *, replica_id: str | None = None,
-                                 lapsed_at: datetime | None = None, unclaimed: bool = False) -> int:
+                                 lapsed_at: datetime | None = None, unclaimed: bool = False,
+                                 spare: str | None = None) -> int:
     """Mark the evaluations a crash left queued or running ``interrupted``: every one with no
     argument, otherwise those of ``replica_id``, those whose lease lapsed before ``lapsed_at``
     and, with ``unclaimed``, those no replica claims (as ``storage.runs.mark_interrupted``)."""
@@ -144,9 +145,12 @@ def mark_evaluations_interrupted(session: Session, *, replica_id: str | None = N
         which.append(Evaluation.lease_until < lapsed_at)
     if unclaimed:
         which.append(Evaluation.claimed_by.is_(None))
+    chosen = [Evaluation.status.in_((RunStatus.QUEUED.value, RunStatus.RUNNING.value))] + ([or_(*which)] if which else [])
+    if spare is not None:
+        chosen.append(or_(Evaluation.claimed_by.is_(None), Evaluation.claimed_by != spare))
     changed = session.execute(
         update(Evaluation)
-        .where(Evaluation.status.in_((RunStatus.QUEUED.value, RunStatus.RUNNING.value)), *([or_(*which)] if which else []))
+        .where(*chosen)
         .values(status=RunStatus.INTERRUPTED.value, finished_at=utcnow(), error=INTERRUPTED_EVAL_ERROR)
         .execution_options(synchronize_session=False)
     )

@@ -48,11 +48,13 @@ def renew_leases(session: Session, *, replica_id: str, lease_s: float) -> int:
     return changed
 
 
-def settle_lapsed(session: Session) -> int:
+def settle_lapsed(session: Session, *, spare: str | None = None) -> int:
     """Mark ``interrupted`` every open run and evaluation whose lease lapsed (its replica died
-    or lost the database for longer than a lease); how many."""
+    or lost the database for longer than a lease), but those of ``spare`` (the replica asking:
+    its own are alive, even when its heartbeat was late); how many."""
     now = db_now(session)
-    return mark_interrupted(session, lapsed_at=now) + mark_evaluations_interrupted(session, lapsed_at=now)
+    return (mark_interrupted(session, lapsed_at=now, spare=spare)
+            + mark_evaluations_interrupted(session, lapsed_at=now, spare=spare))
 
 
 def run_claims(session: Session, *, run_ids: Collection[str]) -> dict[str, tuple[str, bool]]:

@@ -303,12 +303,13 @@ def _new_rows(run_id: str, entries: Iterable[tuple[str, dict[str, Any]]]) -> lis
 
 
 def mark_interrupted(session: Session, *, replica_id: str | None = None, lapsed_at: datetime | None = None,
-                     unclaimed: bool = False) -> int:
+                     unclaimed: bool = False, spare: str | None = None) -> int:
     """Mark the runs a crash left queued or running as ``interrupted``: with no argument,
     every one (a studio alone on its database, at start-up); otherwise those claimed by
     ``replica_id`` (a replica starting again under its id: what it held died with it),
     those whose lease lapsed before ``lapsed_at`` (their replica stopped renewing it), and,
-    with ``unclaimed``, those no replica claims (written before leases existed).
+    with ``unclaimed``, those no replica claims (written before leases existed); never those
+    of ``spare`` (the replica asking, whose runs are alive whatever their lease says).
 
     Their unfinished node results become ``interrupted`` too. Returns how many runs changed.
     """
@@ -321,6 +322,8 @@ def mark_interrupted(session: Session, *, replica_id: str | None = None, lapsed_
     if unclaimed:
         which.append(Run.claimed_by.is_(None))
     chosen = [Run.status.in_(_OPEN_RUN_STATUSES)] + ([or_(*which)] if which else [])
+    if spare is not None:
+        chosen.append(or_(Run.claimed_by.is_(None), Run.claimed_by != spare))
     open_runs = select(Run.id).where(*chosen)
     session.execute(
         update(NodeResult)

@@ -158,6 +158,6 @@ class LeaseKeeper:
                 runs.cancel(run_id, reason)
         if now >= self._next_reap:
             with runs.sessions() as session, session.begin():
-                if settled := repo.settle_lapsed(session):
+                if settled := repo.settle_lapsed(session, spare=runs.replica_id):
                     log.warning("%d run(s) of a replica that stopped renewing its lease are now 'interrupted'", settled)
             self._next_reap = now + self.period_s

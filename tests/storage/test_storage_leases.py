@@ -89,3 +89,11 @@ def test_evaluations_are_leased_like_runs(sessions: sessionmaker[Session], graph
     with sessions() as s:
         statuses = {name: repo.get_evaluation(s, evaluation_id=i).status for name, i in ids.items()}
     assert statuses == {"kept": "interrupted", "lapsed": "interrupted", "other": "queued"}
+
+
+def test_a_replica_never_settles_its_own_runs_as_lapsed(sessions: sessionmaker[Session]) -> None:
+    _claimed(sessions, "mine", "a", -1)  # its heartbeat was late: it is alive all the same
+    _claimed(sessions, "theirs", "b", -1)
+    with sessions() as s, s.begin():
+        assert repo.settle_lapsed(s, spare="a") == 1
+    assert _statuses(sessions) == {"mine": "queued", "theirs": "interrupted"}

@@ -180,8 +180,9 @@ async def _follow_record(websocket: WebSocket, runs: Any, run_id: str) -> None:
     seq = 0
     while True:
         status, events = await asyncio.to_thread(_stored_since, runs, run_id, seq)
-        ended = status not in OPEN
-        if ended and not any(e["type"] == EventType.RUN_FINISHED for e in events):
+        finished = any(e["type"] == EventType.RUN_FINISHED for e in events)  # committed since the status was read
+        ended = finished or status not in OPEN
+        if ended and not finished:
             events.append({"type": EventType.RUN_FINISHED, "run_id": run_id, "seq": (events[-1]["seq"] if events else seq) + 1,
                            "data": {"status": status}})  # made up for a run a crash cut off
         for start in range(0, len(events), REPLAY_BATCH):
