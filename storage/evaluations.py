@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, undefer
 
 from app.engine.vocabulary import TERMINAL_RUN_STATUSES, FailureCode, RunStatus
+from storage.claims import settling
 from storage.errors import InvalidRunState, NotFound
 from storage.models import Evaluation, Graph, GraphVersion
 from storage.sqltypes import new_id, utcnow
@@ -138,16 +139,7 @@ def mark_evaluations_interrupted(session: Session, *, replica_id: str | None = N
     """Mark the evaluations a crash left queued or running ``interrupted``: every one with no
     argument, otherwise those of ``replica_id``, those whose lease lapsed before ``lapsed_at``
     and, with ``unclaimed``, those no replica claims (as ``storage.runs.mark_interrupted``)."""
-    which: list[ColumnElement[bool]] = []
-    if replica_id is not None:
-        which.append(Evaluation.claimed_by == replica_id)
-    if lapsed_at is not None:
-        which.append(Evaluation.lease_until < lapsed_at)
-    if unclaimed:
-        which.append(Evaluation.claimed_by.is_(None))
-    chosen = [Evaluation.status.in_((RunStatus.QUEUED.value, RunStatus.RUNNING.value))] + ([or_(*which)] if which else [])
-    if spare is not None:
-        chosen.append(or_(Evaluation.claimed_by.is_(None), Evaluation.claimed_by != spare))
+    chosen = settling(Evaluation, replica_id=replica_id, lapsed_at=lapsed_at, unclaimed=unclaimed, spare=spare)
     changed = session.execute(
         update(Evaluation)
         .where(*chosen)

@@ -13,13 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.engine.vocabulary import RunStatus
+from storage.claims import OPEN_STATUSES
 from storage.evaluations import mark_evaluations_interrupted
 from storage.models import Evaluation, Run
 from storage.runs import _status_of, mark_interrupted
 from storage.sqltypes import utcnow
-
-_OPEN = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 
 
 def db_now(session: Session) -> datetime:
@@ -41,7 +39,7 @@ def renew_leases(session: Session, *, replica_id: str, lease_s: float) -> int:
     until, changed = lease_until(session, lease_s), 0
     for table in (Run, Evaluation):
         result = session.execute(
-            update(table).where(table.claimed_by == replica_id, table.status.in_(_OPEN))
+            update(table).where(table.claimed_by == replica_id, table.status.in_(OPEN_STATUSES))
             .values(lease_until=until).execution_options(synchronize_session=False)
         )
         changed += int(result.rowcount)  # type: ignore[attr-defined]
@@ -73,7 +71,7 @@ def get_run_status(session: Session, *, run_id: str) -> str:
 def request_cancel(session: Session, *, run_id: str) -> bool:
     """Ask the replica that holds a queued or running run to stop it; False if the run has ended."""
     changed = session.execute(
-        update(Run).where(Run.id == run_id, Run.status.in_(_OPEN)).values(cancel_requested=True)
+        update(Run).where(Run.id == run_id, Run.status.in_(OPEN_STATUSES)).values(cancel_requested=True)
         .execution_options(synchronize_session=False)
     )
     return int(changed.rowcount) == 1  # type: ignore[attr-defined]

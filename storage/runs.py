@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.engine.vocabulary import TERMINAL_RUN_STATUSES, FailureCode, NodeStatus, RunStatus
 from storage.artifacts import ArtifactRef, check_sha256
 from storage.bulk import insert_rows
+from storage.claims import settling
 from storage.errors import InvalidRunState, NotFound
 from storage.models import Artifact, Graph, GraphVersion, NodeResult, Run, RunEventPage
 from storage.sqltypes import new_id, utcnow
@@ -29,7 +30,6 @@ INTERRUPTED_ERROR: dict[str, Any] = {
     "code": FailureCode.INTERRUPTED,
     "message": "The server stopped before this run finished; run the graph again.",
 }
-_OPEN_RUN_STATUSES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 _OPEN_NODE_STATUSES = (NodeStatus.PENDING, NodeStatus.RUNNING)
 
 
@@ -314,16 +314,7 @@ def mark_interrupted(session: Session, *, replica_id: str | None = None, lapsed_
     Their unfinished node results become ``interrupted`` too. Returns how many runs changed.
     """
     now = utcnow()
-    which: list[ColumnElement[bool]] = []
-    if replica_id is not None:
-        which.append(Run.claimed_by == replica_id)
-    if lapsed_at is not None:
-        which.append(Run.lease_until < lapsed_at)
-    if unclaimed:
-        which.append(Run.claimed_by.is_(None))
-    chosen = [Run.status.in_(_OPEN_RUN_STATUSES)] + ([or_(*which)] if which else [])
-    if spare is not None:
-        chosen.append(or_(Run.claimed_by.is_(None), Run.claimed_by != spare))
+    chosen = settling(Run, replica_id=replica_id, lapsed_at=lapsed_at, unclaimed=unclaimed, spare=spare)
     open_runs = select(Run.id).where(*chosen)
     session.execute(
         update(NodeResult)
