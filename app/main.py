@@ -1,7 +1,8 @@
 """The FastAPI application: API routers first, then the canvas's static files.
 
 Start-up migrates the database (`alembic upgrade head`), turns runs a crash left
-``queued``/``running`` into ``interrupted``, seeds the examples into a new database once,
+``queued``/``running`` into ``interrupted`` (this replica's, and those of replicas whose lease
+lapsed: ``app.services.leases``), seeds the examples into a new database once,
 and starts the run workers. Nothing here imports torch, gradio or chromadb: the first
 response comes in well under a second and a half.
 """
@@ -36,6 +37,7 @@ from app.api.security import SecurityHeaders, SiteGuard
 from app.engine.executor import Executor
 from app.services.bootstrap import open_database
 from app.services.eval_queue import EvalManager
+from app.services.leases import hold_replica_id
 from app.services.run_queue import RunManager
 from app.services.warm_start import warm_start
 from app.settings import FRONTEND_DIST, Settings
@@ -54,11 +56,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, sessions = open_database(settings)
+        replica, replica_lock = (settings.replica_id, None) if settings.replica_id else hold_replica_id(settings.data_dir)
         with sessions() as session, session.begin():
-            interrupted = repo.mark_interrupted(session)
+            # ours (this replica id's, from before a crash), lapsed ones (a dead replica's) and
+            # unclaimed ones (from before leases); other live replicas' runs are theirs
+            interrupted = repo.mark_interrupted(session, replica_id=replica, lapsed_at=repo.db_now(session),
+                                                unclaimed=True)
             if interrupted:
                 log.warning("%d run(s) were cut off by a crash and are now 'interrupted'", interrupted)
-            if cut := repo.mark_evaluations_interrupted(session):
+            if cut := repo.mark_evaluations_interrupted(session, replica_id=replica, lapsed_at=repo.db_now(session),
+                                                        unclaimed=True):
                 log.warning("%d evaluation(s) were cut off by a crash and are now 'interrupted'", cut)
         registry = default_registry()
         executor = Executor(registry, settings.result_cache(sessions), backend=settings.node_backend(),
@@ -67,9 +74,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         store = ArtifactStore(settings.artifacts_dir)
         manager = RunManager(executor, sessions, store, workers=settings.run_workers,
                              inline_limit=settings.inline_output_bytes,
-                             max_queued_per_owner=settings.max_queued_runs_per_user)
+                             max_queued_per_owner=settings.max_queued_runs_per_user,
+                             replica_id=replica, lease_s=settings.run_lease_s)
         app.state.settings, app.state.sessions, app.state.registry = settings, sessions, registry
-        evaluations = EvalManager(executor, sessions, show=manager.summary)  # the runs' cache and models
+        evaluations = EvalManager(executor, sessions, show=manager.summary,  # the runs' cache and models
+                                  replica_id=replica, lease_s=settings.run_lease_s)  # its keeper renews them
         app.state.artifacts, app.state.runs, app.state.evals = store, manager, evaluations
         manager.start()
         if settings.warm_start and settings.backend == "thread":  # Ray workers keep their own models
@@ -86,6 +95,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             manager.stop()
             executor.backend.shutdown()
             engine.dispose()
+            if replica_lock is not None:
+                replica_lock.close()
 
     app = FastAPI(title="GenAISys Studio", version="0.1.0", lifespan=lifespan,
                   description="Compose generative AI systems as typed graphs; run them; keep every version and run.")

@@ -71,6 +71,13 @@ class Settings(BaseSettings):
                              "'auto'); empty starts a local one")
     ray_workers: int = Field(default=0, ge=0, description="model actors on the Ray cluster; 0: one per GPU, or two "
                              "CPU actors on a cluster without GPUs")
+    replica_id: str = Field(default="", description="this server's name among the replicas that share one database "
+                            "(unique to each); empty: this machine's name, the data directory and a slot number held "
+                            "while the server lives, the same at each restart, so a restarted server settles the runs "
+                            "it was cut off from at once")
+    run_lease_s: float = Field(default=15.0, ge=0.3, description="seconds a replica's claim on a run holds "
+                               "without its heartbeat (renewed every third of it); a dead replica's runs are "
+                               "settled as interrupted within about 4/3 of it")
     seed_examples: bool = True
     cache_entries: int = 1024
     cache_bytes: int = 2 * 1024**3

@@ -9,12 +9,14 @@ restart); its cases' results are written as they finish, so a reader sees its pr
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session, undefer
 
 from app.engine.vocabulary import TERMINAL_RUN_STATUSES, FailureCode, RunStatus
+from storage.claims import settling
 from storage.errors import InvalidRunState, NotFound
 from storage.models import Evaluation, Graph, GraphVersion
 from storage.sqltypes import new_id, utcnow
@@ -34,9 +36,12 @@ def create_evaluation(
     cases_count: int,
     owner_id: str | None = None,
     evaluation_id: str | None = None,
+    claimed_by: str | None = None,
+    lease_until: datetime | None = None,
 ) -> Evaluation:
     """Record a queued evaluation of version ``version`` of ``graph_id``, owned by
-    ``owner_id`` or, when that is not given, by the graph's owner."""
+    ``owner_id`` or, when that is not given, by the graph's owner; held by the replica
+    ``claimed_by`` until ``lease_until``, as a run is (``storage.leases``)."""
     exists = session.scalar(select(GraphVersion.id).where(GraphVersion.graph_id == graph_id,
                                                           GraphVersion.number == version))
     if exists is None:
@@ -46,7 +51,7 @@ def create_evaluation(
     row = Evaluation(
         id=evaluation_id or new_id(), graph_id=graph_id, version=version, status=RunStatus.QUEUED.value,
         created_at=utcnow(), cases_count=cases_count, done_count=0, passed_count=0, checks=list(checks),
-        summary={}, results=[], owner_id=owner_id,
+        summary={}, results=[], owner_id=owner_id, claimed_by=claimed_by, lease_until=lease_until,
     )
     session.add(row)
     session.flush()
@@ -128,11 +133,16 @@ def finish_evaluation(session: Session, *, evaluation_id: str, status: RunStatus
     return row
 
 
-def mark_evaluations_interrupted(session: Session) -> int:
-    """At start-up, mark every evaluation a crash left queued or running ``interrupted``."""
+def mark_evaluations_interrupted(session: Session, *, replica_id: str | None = None,
+                                 lapsed_at: datetime | None = None, unclaimed: bool = False,
+                                 spare: str | None = None) -> int:
+    """Mark the evaluations a crash left queued or running ``interrupted``: every one with no
+    argument, otherwise those of ``replica_id``, those whose lease lapsed before ``lapsed_at``
+    and, with ``unclaimed``, those no replica claims (as ``storage.runs.mark_interrupted``)."""
+    chosen = settling(Evaluation, replica_id=replica_id, lapsed_at=lapsed_at, unclaimed=unclaimed, spare=spare)
     changed = session.execute(
         update(Evaluation)
-        .where(Evaluation.status.in_((RunStatus.QUEUED.value, RunStatus.RUNNING.value)))
+        .where(*chosen)
         .values(status=RunStatus.INTERRUPTED.value, finished_at=utcnow(), error=INTERRUPTED_EVAL_ERROR)
         .execution_options(synchronize_session=False)
     )

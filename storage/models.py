@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    false,
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
@@ -150,6 +151,7 @@ class Run(Base):
         CheckConstraint(_sql_in("status", RunStatus), name="ck_runs_status"),
         Index("ix_runs_graph_id_created_at", "graph_id", "created_at"),
         Index("ix_runs_status", "status"),
+        Index("ix_runs_claimed_by", "claimed_by"),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True, default=new_id)
@@ -174,6 +176,13 @@ class Run(Base):
     owner_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
     )
+    claimed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    """The replica (``GENAISYS_REPLICA_ID``) that holds the run while it is queued or running."""
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    """When the holder's claim lapses unless its heartbeat renews it (the database's clock);
+    past it, any replica settles the run ``interrupted`` (``storage.leases``)."""
+    cancel_requested: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Set by a cancel that reached a replica other than the holder; the holder's heartbeat stops the run."""
 
     node_results: Mapped[list[NodeResult]] = relationship(
         order_by="NodeResult.id",
@@ -272,6 +281,9 @@ class Evaluation(Base):
     owner_id: Mapped[str | None] = mapped_column(
         String(32), ForeignKey("users.id", ondelete="SET NULL"), index=True, default=None
     )
+    claimed_by: Mapped[str | None] = mapped_column(String(128), default=None)
+    """The replica that runs it, as for a run (``Run.claimed_by``)."""
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
 
     @property
     def duration_s(self) -> float | None:

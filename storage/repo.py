@@ -28,6 +28,15 @@ from storage.graphs import (
     undelete_graph,
     update_graph_meta,
 )
+from storage.leases import (
+    db_now,
+    get_run_status,
+    lease_until,
+    renew_leases,
+    request_cancel,
+    run_claims,
+    settle_lapsed,
+)
 from storage.run_events import add_run_events, list_run_events
 from storage.runs import (
     INTERRUPTED_ERROR,
@@ -83,6 +92,13 @@ __all__ = [
     "list_versions",
     "mark_interrupted",
     "mark_run_started",
+    "db_now",
+    "get_run_status",
+    "lease_until",
+    "renew_leases",
+    "request_cancel",
+    "run_claims",
+    "settle_lapsed",
     "record_artifact",
     "resolve_share",
     "restore_version",

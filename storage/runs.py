@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, select, update
+from sqlalchemy import ColumnElement, Table, func, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 from app.engine.vocabulary import TERMINAL_RUN_STATUSES, FailureCode, NodeStatus, RunStatus
 from storage.artifacts import ArtifactRef, check_sha256
 from storage.bulk import insert_rows
+from storage.claims import settling
 from storage.errors import InvalidRunState, NotFound
 from storage.models import Artifact, Graph, GraphVersion, NodeResult, Run, RunEventPage
 from storage.sqltypes import new_id, utcnow
@@ -29,7 +30,6 @@ INTERRUPTED_ERROR: dict[str, Any] = {
     "code": FailureCode.INTERRUPTED,
     "message": "The server stopped before this run finished; run the graph again.",
 }
-_OPEN_RUN_STATUSES = (RunStatus.QUEUED.value, RunStatus.RUNNING.value)
 _OPEN_NODE_STATUSES = (NodeStatus.PENDING, NodeStatus.RUNNING)
 
 
@@ -44,12 +44,15 @@ def create_run(
     status: RunStatus | str = RunStatus.QUEUED,
     owner_id: str | None = None,
     provenance: dict[str, Any] | None = None,
+    claimed_by: str | None = None,
+    lease_until: datetime | None = None,
 ) -> Run:
     """Record a new run of ``document`` (the graph as it will run), owned by ``owner_id``
     or, when that is not given, by its graph's owner.
 
     ``graph_version_id`` ties the run to a saved version (its graph is filled in);
-    an unsaved document runs with neither id.
+    an unsaved document runs with neither id. ``claimed_by`` names the replica that will
+    execute it, its claim good until ``lease_until`` (``storage.leases``).
     """
     status = RunStatus(status)
     number = None
@@ -87,6 +90,8 @@ def create_run(
         started_at=now if status is RunStatus.RUNNING else None,
         owner_id=owner_id,
         provenance=provenance,
+        claimed_by=claimed_by,
+        lease_until=lease_until,
     )
     session.add(run)
     try:
@@ -140,19 +145,24 @@ def list_runs(
     return list(runs), count
 
 
-def mark_run_started(session: Session, *, run_id: str, started_at: datetime | None = None) -> None:
+def mark_run_started(session: Session, *, run_id: str, started_at: datetime | None = None,
+                     replica_id: str | None = None) -> None:
     """Move a queued run to running (a run already running stays so); ``InvalidRunState`` if
-    it already ended (e.g. cancelled). One compare-and-set update: loading the row first cost
-    a 1-node run more than its node."""
-    changed = session.execute(
-        _RUNS.update().where(_RUNS.c.id == run_id, _RUNS.c.status == RunStatus.QUEUED.value)
-        .values(status=RunStatus.RUNNING.value, started_at=started_at or utcnow())
-    )
+    it already ended (e.g. cancelled, or settled by another replica once its lease lapsed).
+    One compare-and-set update: loading the row first cost a 1-node run more than its node.
+    With ``replica_id``, only the replica that claimed the run (or anyone, for an unclaimed
+    run) may start it, and the claim becomes that replica's: a run starts once, on one replica."""
+    where = [_RUNS.c.id == run_id, _RUNS.c.status == RunStatus.QUEUED.value]
+    values: dict[str, Any] = {"status": RunStatus.RUNNING.value, "started_at": started_at or utcnow()}
+    if replica_id is not None:
+        where.append(or_(_RUNS.c.claimed_by == replica_id, _RUNS.c.claimed_by.is_(None)))
+        values["claimed_by"] = replica_id
+    changed = session.execute(_RUNS.update().where(*where).values(**values))
     if int(changed.rowcount) == 1:  # type: ignore[attr-defined]
         session.info.setdefault(_KNOWN_RUNS, set()).add(run_id)
         return
     status = _status_of(session, run_id)
-    if status != RunStatus.RUNNING.value:
+    if status != RunStatus.RUNNING.value or replica_id is not None:  # running elsewhere is not ours to run
         raise InvalidRunState(run_id, status, RunStatus.RUNNING.value)
 
 
@@ -317,13 +327,20 @@ def _new_rows(run_id: str, entries: Iterable[tuple[str, dict[str, Any]]]) -> lis
     return [{**_ROW_DEFAULTS, "run_id": run_id, "node_id": nid, **fields} for nid, fields in entries]
 
 
-def mark_interrupted(session: Session) -> int:
-    """At start-up, mark every run a crash left queued or running as ``interrupted``.
+def mark_interrupted(session: Session, *, replica_id: str | None = None, lapsed_at: datetime | None = None,
+                     unclaimed: bool = False, spare: str | None = None) -> int:
+    """Mark the runs a crash left queued or running as ``interrupted``: with no argument,
+    every one (a studio alone on its database, at start-up); otherwise those claimed by
+    ``replica_id`` (a replica starting again under its id: what it held died with it),
+    those whose lease lapsed before ``lapsed_at`` (their replica stopped renewing it), and,
+    with ``unclaimed``, those no replica claims (written before leases existed); never those
+    of ``spare`` (the replica asking, whose runs are alive whatever their lease says).
 
     Their unfinished node results become ``interrupted`` too. Returns how many runs changed.
     """
     now = utcnow()
-    open_runs = select(Run.id).where(Run.status.in_(_OPEN_RUN_STATUSES))
+    chosen = settling(Run, replica_id=replica_id, lapsed_at=lapsed_at, unclaimed=unclaimed, spare=spare)
+    open_runs = select(Run.id).where(*chosen)
     session.execute(
         update(NodeResult)
         .where(NodeResult.run_id.in_(open_runs), NodeResult.status.in_(_OPEN_NODE_STATUSES))
@@ -332,7 +349,7 @@ def mark_interrupted(session: Session) -> int:
     )
     changed = session.execute(
         update(Run)
-        .where(Run.status.in_(_OPEN_RUN_STATUSES))
+        .where(*chosen)
         .values(status=RunStatus.INTERRUPTED.value, finished_at=now, error=INTERRUPTED_ERROR)
         .execution_options(synchronize_session=False)
     )

@@ -109,7 +109,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             return run_on_studio(studio, {**body, "inputs": inputs}, as_json=args.json, out=args.out)
         executor = Executor(registry, settings.result_cache(sessions), backend=settings.node_backend(),
                             node_timeout_s=settings.node_timeout_s, max_text_output_bytes=settings.max_text_output_bytes)
-        manager = RunManager(executor, sessions, ArtifactStore(settings.artifacts_dir), inline_limit=settings.inline_output_bytes)
+        manager = RunManager(executor, sessions, ArtifactStore(settings.artifacts_dir), inline_limit=settings.inline_output_bytes,
+                             lease_s=settings.run_lease_s)
         record = dict(document) if isinstance(document, dict) else {}
         if args.json:
             run_id, result = manager.run_here(checked, inputs, document=record, graph_id=graph_id, graph_version_id=version_id)

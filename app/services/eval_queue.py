@@ -9,6 +9,7 @@ watchers through the same ``LiveRun`` machinery the run websocket uses.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -23,17 +24,22 @@ from app.engine.executor import Executor
 from app.engine.validate import CheckedGraph
 from app.engine.vocabulary import CaseStatus, EvalEventType, FailureCode, RunStatus
 from app.services.evaluation import CaseResult, Dataset, check_against, evaluate, summarize_checks
+from app.services.leases import DEFAULT_LEASE_S
 from app.services.live_run import DONE, LiveRun
 from storage import repo
+from storage.errors import InvalidRunState
 
 log = logging.getLogger("genaisys.evals")
 
 
 class EvalManager:
     def __init__(self, executor: Executor, session_factory: Callable[[], Session], *,
-                 show: Callable[[Any], Any] | None = None) -> None:
-        """``show`` makes an output JSON-safe for the stored case (the runs' artifact summary)."""
+                 show: Callable[[Any], Any] | None = None, replica_id: str | None = None,
+                 lease_s: float = DEFAULT_LEASE_S) -> None:
+        """``show`` makes an output JSON-safe for the stored case (the runs' artifact summary);
+        evaluations are claimed for ``replica_id``, whose run manager's lease keeper renews them."""
         self.executor = executor
+        self.replica_id, self.lease_s = replica_id, lease_s
         self.sessions = session_factory
         self.show = show
         self._queue: queue.SimpleQueue[tuple[LiveRun, Dataset, int] | None] = queue.SimpleQueue()
@@ -58,7 +64,8 @@ class EvalManager:
         with self.sessions() as session, session.begin():
             row = repo.create_evaluation(session, evaluation_id=eval_id, graph_id=graph_id, version=version,
                                          checks=[c.to_json() for c in dataset.checks], cases_count=len(dataset.cases),
-                                         owner_id=owner_id)
+                                         owner_id=owner_id, claimed_by=self.replica_id,
+                                         lease_until=repo.lease_until(session, self.lease_s) if self.replica_id else None)
             owner_id = row.owner_id
         live = LiveRun(eval_id, graph_id, checked, {}, owner_id=owner_id)
         self._live[eval_id] = live
@@ -84,10 +91,13 @@ class EvalManager:
             live, dataset, version = item
             try:
                 self._execute(live, dataset)
+            except InvalidRunState as exc:  # settled by another replica while this one had lost its lease
+                log.warning("evaluation %s was not recorded here: %s", live.id, exc)
             except Exception:  # a bug of ours: the evaluation fails, the worker lives on
                 log.exception("evaluation %s crashed", live.id)
-                self._finish(live, RunStatus.FAILED, None,
-                             {"code": FailureCode.INTERNAL_ERROR, "message": "the evaluation stopped on an internal error; it is logged"})
+                with contextlib.suppress(InvalidRunState):
+                    self._finish(live, RunStatus.FAILED, None,
+                                 {"code": FailureCode.INTERNAL_ERROR, "message": "the evaluation stopped on an internal error; it is logged"})
             finally:
                 live.publish(DONE)
                 self._live.pop(live.id, None)

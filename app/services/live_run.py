@@ -47,6 +47,8 @@ class LiveRun:
     """``run_finished``, held back from watchers until the run's row says so."""
     finished: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    write_lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while a batch of its events is taken and written, so batches are committed in order."""
 
     def publish(self, event: dict[str, Any] | None, *, saved: bool = False) -> None:
         with self.lock:
@@ -92,8 +94,12 @@ class LiveRun:
         with self.lock:
             self.watchers = [w for w in self.watchers if w.q is not q]
 
-    def take_unsaved(self) -> list[dict[str, Any]]:
+    def take_unsaved(self, *, before_end: bool = False) -> list[dict[str, Any]]:
+        """The events not written yet; with ``before_end``, none once ``run_finished`` is
+        among them (the run's last transaction writes that with its row)."""
         with self.lock:
+            if before_end and self.ending is not None:
+                return []
             out, self.unsaved = self.unsaved, []
         return out
 

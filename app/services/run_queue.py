@@ -8,7 +8,9 @@ run's live watchers (each an asyncio queue, fed thread-safely) and, but for the 
 restart, is first given what already happened.
 
 Node results and events are written in batches: at most every ``FLUSH_INTERVAL_S`` while a
-run goes on, and the rest in the one transaction that records the run's end. A transaction
+run goes on (and the events a slow node keeps waiting, about once a second, by the lease
+keeper: watchers on other replicas read them from the database), and the rest in the one
+transaction that records the run's end. A transaction
 per node made a 1,000-node run spend 5 ms a node on commits; a crash now loses at most the
 last quarter second of a running run's node results (the run itself becomes ``interrupted``).
 ``run_finished`` reaches watchers only once that last transaction is committed, so a client
@@ -17,13 +19,14 @@ that reads the run when told it finished reads it finished.
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import logging
 import platform
+import socket
 import threading
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -35,13 +38,15 @@ from app.engine.executor import Executor, NodeRecord, RunResult, apply_inputs
 from app.engine.provenance import library_versions, node_provenance
 from app.engine.validate import CheckedGraph
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
-from app.services.errors import TooManyQueued
+from app.services.fair_queue import FairQueue
+from app.services.leases import DEFAULT_LEASE_S, LeaseKeeper
 from app.services.live_run import DONE, LiveRun
 from app.services.outputs import preview, summarize
 from app.services.replay import ReplayPlan
 from app.services.replay import report as replay_report
 from storage import repo
 from storage.artifacts import ArtifactStore
+from storage.errors import InvalidRunState
 
 log = logging.getLogger("genaisys.runs")
 
@@ -50,96 +55,6 @@ CHECKED_KEPT = 64
 
 FLUSH_INTERVAL_S = 0.25
 """Longest a settled node's result waits before it is written (while its run goes on)."""
-
-
-class FairQueue:
-    """The runs waiting for a worker: one FIFO line per owner, and the next run taken is the
-    first of the owner whose last run started longest ago (an owner none of whose runs has
-    started yet goes first, in the order they came). So one owner's fifty runs take turns
-    with another's one instead of going ahead of it. ``limit`` bounds each owner's line.
-
-    ``reserve`` (before the run's row is committed) and ``put`` (after) hold a place in the
-    line between them, so two requests at once cannot both take the last one.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._cond = threading.Condition()
-        self._lines: dict[str | None, deque[tuple[int, str]]] = {}
-        self._reserved: dict[str | None, int] = {}
-        self._last_start: dict[str | None, int] = {}
-        self._owner_of: dict[str, str | None] = {}
-        self._ticks = itertools.count()
-        self._closed = False
-
-    def waiting(self, owner: str | None) -> int:
-        with self._cond:
-            return len(self._lines.get(owner, ())) + self._reserved.get(owner, 0)
-
-    def reserve(self, owner: str | None) -> None:
-        """Hold a place in ``owner``'s line; TooManyQueued if it is full."""
-        with self._cond:
-            waiting = len(self._lines.get(owner, ())) + self._reserved.get(owner, 0)
-            if waiting >= self.limit:
-                raise TooManyQueued(waiting, self.limit)
-            self._reserved[owner] = self._reserved.get(owner, 0) + 1
-
-    def release(self, owner: str | None) -> None:
-        """Give back a place ``reserve`` held for a run that was not recorded after all."""
-        with self._cond:
-            self._unreserve(owner)
-
-    def put(self, owner: str | None, run_id: str) -> None:
-        """Turn a reserved place into the run ``run_id``, last in its owner's line."""
-        with self._cond:
-            self._unreserve(owner)
-            self._lines.setdefault(owner, deque()).append((next(self._ticks), run_id))
-            self._owner_of[run_id] = owner
-            self._cond.notify()
-
-    def take(self) -> str | None:
-        """The next run to start, waiting for one; None once closed and empty."""
-        with self._cond:
-            while True:
-                ready = [
-                    (self._last_start.get(o, -1), line[0][0], o) for o, line in self._lines.items()
-                ]
-                if ready:  # the owner whose last start is oldest; among equals, the longest waiting
-                    owner = min(ready, key=lambda r: r[:2])[2]
-                    _, run_id = self._lines[owner].popleft()
-                    if not self._lines[owner]:
-                        del self._lines[owner]
-                    del self._owner_of[run_id]
-                    self._last_start[owner] = next(self._ticks)
-                    return run_id
-                if self._closed:
-                    return None
-                self._cond.wait()
-
-    def remove(self, run_id: str) -> bool:
-        """Take a run out of its line before it starts; False if it is not waiting."""
-        with self._cond:
-            if run_id not in self._owner_of:
-                return False
-            owner = self._owner_of.pop(run_id)
-            line = self._lines[owner]
-            line.remove(next(item for item in line if item[1] == run_id))
-            if not line:
-                del self._lines[owner]
-            return True
-
-    def close(self) -> None:
-        """Let ``take`` answer None once the lines are empty (the workers stop)."""
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    def _unreserve(self, owner: str | None) -> None:
-        left = self._reserved.get(owner, 0) - 1
-        if left > 0:
-            self._reserved[owner] = left
-        else:
-            self._reserved.pop(owner, None)
 
 
 class RunManager:
@@ -152,8 +67,14 @@ class RunManager:
         workers: int = 1,
         inline_limit: int = 64 * 1024,
         max_queued_per_owner: int = 20,
+        replica_id: str | None = None,
+        lease_s: float = DEFAULT_LEASE_S,
     ) -> None:
         self.executor = executor
+        self.replica_id = replica_id or f"{socket.gethostname()}-{uuid.uuid4().hex[:8]}"
+        """Whose claim this process's runs carry (``app.services.leases``): the server's
+        ``GENAISYS_REPLICA_ID``; a fresh one for ``genaisys run``."""
+        self.lease_s = lease_s
         self.sessions = session_factory
         self.artifacts = artifacts
         self.inline_limit = inline_limit
@@ -162,10 +83,12 @@ class RunManager:
         self._checked: OrderedDict[Any, CheckedGraph] = OrderedDict()
         self._checked_lock = threading.Lock()
         self._threads = [threading.Thread(target=self._worker, name=f"genaisys-run-{i}", daemon=True) for i in range(workers)]
+        self.leases = LeaseKeeper(self)
 
     def start(self) -> None:
         for t in self._threads:
             t.start()
+        self.leases.start()
 
     def stop(self, timeout: float = 10.0) -> None:
         for live in list(self._live.values()):
@@ -173,6 +96,7 @@ class RunManager:
         self._queue.close()  # the workers settle what is still waiting (cancelled), then stop
         for t in self._threads:
             t.join(timeout)
+        self.leases.stop()  # last: the runs settled above held their leases until the end
 
     # -- requests (event loop thread) ----------------------------------------------------
 
@@ -190,7 +114,8 @@ class RunManager:
             with self.sessions() as session, session.begin():
                 run = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
                                       document=document, inputs=inputs, owner_id=owner_id,
-                                      provenance={"replay": replay.header()} if replay else None)
+                                      provenance={"replay": replay.header()} if replay else None,
+                                      claimed_by=self.replica_id, lease_until=repo.lease_until(session, self.lease_s))
                 owner_id = run.owner_id  # as recorded: a run without one is its graph owner's
                 self._queue.reserve(owner_id)  # a full line rolls the row back
                 reserved = True
@@ -213,10 +138,12 @@ class RunManager:
         run_id = uuid.uuid4().hex
         with self.sessions() as session, session.begin():
             owner_id = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
-                                       document=document, inputs=inputs, owner_id=owner_id).owner_id
+                                       document=document, inputs=inputs, owner_id=owner_id, claimed_by=self.replica_id,
+                                       lease_until=repo.lease_until(session, self.lease_s)).owner_id
         live = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, listener=listener)
         self._live[run_id] = live
-        self._settle(live)
+        with self.leases.kept():  # a long run outlives its first lease; a server would settle it
+            self._settle(live)
         return run_id, live.result
 
     def checked_version(self, graph_version_id: Any) -> CheckedGraph | None:
@@ -239,13 +166,17 @@ class RunManager:
     def live(self, run_id: str) -> LiveRun | None:
         return self._live.get(run_id)
 
-    def cancel(self, run_id: str) -> bool:
-        """Stop a run; one still waiting leaves its line and ends ``cancelled`` now, on the
-        caller's thread (no node of it runs), so its place is free at once."""
+    def live_ids(self) -> list[str]:
+        """The runs this process holds that have not ended."""
+        return [run_id for run_id, live in list(self._live.items()) if not live.finished]
+
+    def cancel(self, run_id: str, reason: str = "cancelled by the user") -> bool:
+        """Stop a run of this process; one still waiting leaves its line and ends ``cancelled``
+        now, on the caller's thread (no node of it runs), so its place is free at once."""
         live = self._live.get(run_id)
         if live is None or live.finished:
             return False
-        live.cancel.cancel()
+        live.cancel.cancel(reason)
         if self._queue.remove(run_id):
             self._settle(live)
         return True
@@ -261,9 +192,12 @@ class RunManager:
         run_id = live.id
         try:
             self._execute(live)
+        except InvalidRunState as exc:  # settled by another replica while this one had lost its lease
+            log.warning("run %s was not recorded here: %s", run_id, exc)
         except Exception:  # a bug of ours: the run fails, the worker lives on
             log.exception("run %s crashed", run_id)
-            self._finish(live, RunStatus.FAILED, {"code": FailureCode.INTERNAL_ERROR, "message": "the run stopped on an internal error; it is logged"}, {}, {})
+            with contextlib.suppress(InvalidRunState):  # unless another replica settled it meanwhile
+                self._finish(live, RunStatus.FAILED, {"code": FailureCode.INTERNAL_ERROR, "message": "the run stopped on an internal error; it is logged"}, {}, {})
         finally:
             live.publish(DONE)
             # everything is committed by now: a later watcher reads the stored record, and the
@@ -272,7 +206,7 @@ class RunManager:
 
     def _execute(self, live: LiveRun) -> None:
         with self.sessions() as session, session.begin():
-            repo.mark_run_started(session, run_id=live.id)
+            repo.mark_run_started(session, run_id=live.id, replica_id=self.replica_id)
 
         def on_event(event: Event) -> None:
             if live.listener is not None:
@@ -316,7 +250,7 @@ class RunManager:
     def _finish(self, live: LiveRun, status: str, error: Any, outputs: dict[str, Any], provenance: dict[str, Any],
                 rows: list[dict[str, Any]] | None = None) -> None:
         """Write what is left and the run's end in one transaction, then tell the watchers."""
-        with self.sessions() as session, session.begin():
+        with live.write_lock, self.sessions() as session, session.begin():
             repo.finish_run(session, run_id=live.id, status=status, error=error, outputs=outputs, provenance=provenance)
             repo.store_node_results(session, run_id=live.id, results=live.take_rows() + (rows or []))
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
@@ -337,11 +271,23 @@ class RunManager:
         return summary
 
     def _flush(self, live: LiveRun) -> None:
-        rows = live.take_rows()
-        with self.sessions() as session, session.begin():
-            repo.store_node_results(session, run_id=live.id, results=rows)
+        with live.write_lock, self.sessions() as session, session.begin():
+            repo.store_node_results(session, run_id=live.id, results=live.take_rows())
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
             self._flush_cache(session)
+
+    def flush_events(self) -> None:
+        """Write the events of running runs that wait for their next batch (a slow node's
+        ``node_started``), so a watcher on another replica, who reads them from the database,
+        sees them (``app.services.leases`` calls this about once a second)."""
+        for live in list(self._live.values()):
+            if live.unsaved and live.write_lock.acquire(blocking=False):
+                try:
+                    if events := live.take_unsaved(before_end=True):
+                        with self.sessions() as session, session.begin():
+                            repo.add_run_events(session, run_id=live.id, events=events)
+                finally:
+                    live.write_lock.release()
 
     def _flush_cache(self, session: Session, *, signatures: bool = False) -> None:
         """The persistent cache's new entries go with the node results that made them."""

@@ -71,7 +71,7 @@ def test_upgrade_to_head_is_idempotent_and_reports_revision(db_url: str) -> None
     assert current_revision(db_url) is None
     upgrade_to_head(db_url)
     upgrade_to_head(db_url)
-    assert current_revision(db_url) == head_revision() == "0006"
+    assert current_revision(db_url) == head_revision() == "0007"
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:

@@ -116,12 +116,18 @@ def list_evaluation_events(evaluation_id: str, session: SessionDep, evals: Evals
     clients that poll); a finished evaluation's is its ``evaluation_finished`` alone."""
     row = repo.get_evaluation(session, evaluation_id=evaluation_id, owner_id=owner, with_results=False)
     live = evals.live(evaluation_id)
-    return live.snapshot() if live is not None else [_finished(row)]
+    if live is not None:
+        return live.snapshot()
+    return [] if row.status in (RunStatus.QUEUED, RunStatus.RUNNING) else [_finished(row)]  # open: on another replica
 
 
 def _finished(row: Any) -> dict[str, Any]:
     return {"type": EvalEventType.EVALUATION_FINISHED, "evaluation_id": row.id, "seq": 1,
             "data": {"status": row.status, "cases": row.cases_count, "done": row.done_count, "passed": row.passed_count}}
+
+
+EVAL_POLL_S = 0.5
+"""How often a watcher of an evaluation another replica runs reads its row."""
 
 
 @router.websocket("/{evaluation_id}/events")
@@ -138,7 +144,10 @@ async def evaluation_events(websocket: WebSocket, evaluation_id: str, evals: Eva
         await websocket.close(code=4404)
         return
     live = evals.live(evaluation_id)
-    if live is None:
+    if live is None:  # ended, or another replica runs it: its end, once its row says so
+        while row.status in (RunStatus.QUEUED, RunStatus.RUNNING):
+            await asyncio.sleep(EVAL_POLL_S)
+            row = await asyncio.to_thread(_read, evals, evaluation_id, owner)
         await websocket.send_text(json_text([_finished(row)]))
         await websocket.close()
         return

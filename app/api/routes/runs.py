@@ -99,10 +99,16 @@ def cancel_run(run_id: str, session: SessionDep, runs: RunsDep, owner: OwnerDep)
     running one between or inside nodes."""
     run = repo.get_run(session, run_id=run_id, owner_id=owner)
     session.rollback()  # end the read transaction: a waiting run is settled right here
-    if not runs.cancel(run_id):
+    if runs.cancel(run_id):
+        return RunPublic.model_validate(run)
+    with session.begin():  # held by another replica: its heartbeat sees the request and stops it
+        asked = run.status in OPEN and runs.live(run_id) is None and repo.request_cancel(session, run_id=run_id)
+    if not asked:
         raise ApiError(409, "not_running", f"run {run_id!r} is {run.status}; only a queued or running run can be cancelled")
     return RunPublic.model_validate(run)
 
+
+OPEN = (RunStatus.QUEUED, RunStatus.RUNNING)
 
 REPLAY_BATCH = 500
 """Most stored events one websocket message replays."""
@@ -124,16 +130,14 @@ async def run_events(websocket: WebSocket, run_id: str, runs: RunsDep) -> None:
             await websocket.close(code=4404)
             return
     live = runs.live(run_id)
-    if live is None:  # finished before this process started, or long ago: replay the record
+    if live is None:  # another replica's run, or one that ended: follow its record
         try:
-            events = await asyncio.to_thread(_stored_events, runs, run_id)
+            await _follow_record(websocket, runs, run_id)
         except NotFound:
             await websocket.send_json(error_body("not_found", f"no run with id {run_id!r}"))
             await websocket.close(code=4404)
-            return
-        for start in range(0, len(events), REPLAY_BATCH):
-            await websocket.send_text(json_text(events[start:start + REPLAY_BATCH]))
-        await websocket.close()
+        except (WebSocketDisconnect, RuntimeError):
+            pass
         return
     q = live.watch(asyncio.get_running_loop())
     try:
@@ -164,20 +168,49 @@ def _waiting(first: Any, q: asyncio.Queue[Any]) -> tuple[list[dict[str, Any]], b
     return batch, True
 
 
+FOLLOW_POLL_S = 0.25
+"""How often a watcher of another replica's run reads its stored events (written as often)."""
+
+
+async def _follow_record(websocket: WebSocket, runs: Any, run_id: str) -> None:
+    """Send a run's stored events as they are written, until its row says it ended: a run
+    that ended long ago in one go; a run another replica executes (on one database) as it
+    goes, a quarter second behind, without its ``node_progress`` ticks (never stored). When
+    that replica dies, the run ends ``interrupted`` once a survivor settles it."""
+    seq = 0
+    while True:
+        status, events = await asyncio.to_thread(_stored_since, runs, run_id, seq)
+        finished = any(e["type"] == EventType.RUN_FINISHED for e in events)  # committed since the status was read
+        ended = finished or status not in OPEN
+        if ended and not finished:
+            events.append({"type": EventType.RUN_FINISHED, "run_id": run_id, "seq": (events[-1]["seq"] if events else seq) + 1,
+                           "data": {"status": status}})  # made up for a run a crash cut off
+        for start in range(0, len(events), REPLAY_BATCH):
+            await websocket.send_text(json_text(events[start:start + REPLAY_BATCH]))
+        if ended:
+            await websocket.close()
+            return
+        seq = events[-1]["seq"] if events else seq
+        await asyncio.sleep(FOLLOW_POLL_S)
+
+
+def _stored_since(runs: Any, run_id: str, seq: int) -> tuple[str, list[dict[str, Any]]]:
+    """A run's status, then its events after ``seq`` (read in this order, an ended run's are all there)."""
+    with runs.sessions() as session, session.begin():
+        status = repo.get_run_status(session, run_id=run_id)
+        return status, [e.to_json() for e in repo.list_run_events(session, run_id=run_id, after_seq=seq)]
+
+
 def _owned_run(runs: Any, run_id: str, owner: str | None) -> None:
     with runs.sessions() as session:
         repo.get_run(session, run_id=run_id, owner_id=owner)
 
 
-def _stored_events(runs: Any, run_id: str) -> list[dict[str, Any]]:
-    with runs.sessions() as session:
-        return _record(session, repo.get_run(session, run_id=run_id))
-
-
 def _record(session: Any, run: Any) -> list[dict[str, Any]]:
-    """A run's stored events, ending with ``run_finished`` (made up for a run a crash cut off)."""
+    """A run's stored events, ending with ``run_finished`` once it ended (made up for a run a
+    crash cut off)."""
     events = [e.to_json() for e in repo.list_run_events(session, run_id=run.id)]
-    if not any(e["type"] == EventType.RUN_FINISHED for e in events):
+    if run.status not in OPEN and not any(e["type"] == EventType.RUN_FINISHED for e in events):
         events.append({"type": EventType.RUN_FINISHED, "run_id": run.id, "seq": len(events) + 1,
                        "data": {"status": run.status}})
     return events

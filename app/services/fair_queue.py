@@ -1,0 +1,99 @@
+"""The line runs wait in for a worker of this process, fair between owners."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import deque
+
+from app.services.errors import TooManyQueued
+
+
+class FairQueue:
+    """The runs waiting for a worker: one FIFO line per owner, and the next run taken is the
+    first of the owner whose last run started longest ago (an owner none of whose runs has
+    started yet goes first, in the order they came). So one owner's fifty runs take turns
+    with another's one instead of going ahead of it. ``limit`` bounds each owner's line.
+
+    ``reserve`` (before the run's row is committed) and ``put`` (after) hold a place in the
+    line between them, so two requests at once cannot both take the last one.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._cond = threading.Condition()
+        self._lines: dict[str | None, deque[tuple[int, str]]] = {}
+        self._reserved: dict[str | None, int] = {}
+        self._last_start: dict[str | None, int] = {}
+        self._owner_of: dict[str, str | None] = {}
+        self._ticks = itertools.count()
+        self._closed = False
+
+    def waiting(self, owner: str | None) -> int:
+        with self._cond:
+            return len(self._lines.get(owner, ())) + self._reserved.get(owner, 0)
+
+    def reserve(self, owner: str | None) -> None:
+        """Hold a place in ``owner``'s line; TooManyQueued if it is full."""
+        with self._cond:
+            waiting = len(self._lines.get(owner, ())) + self._reserved.get(owner, 0)
+            if waiting >= self.limit:
+                raise TooManyQueued(waiting, self.limit)
+            self._reserved[owner] = self._reserved.get(owner, 0) + 1
+
+    def release(self, owner: str | None) -> None:
+        """Give back a place ``reserve`` held for a run that was not recorded after all."""
+        with self._cond:
+            self._unreserve(owner)
+
+    def put(self, owner: str | None, run_id: str) -> None:
+        """Turn a reserved place into the run ``run_id``, last in its owner's line."""
+        with self._cond:
+            self._unreserve(owner)
+            self._lines.setdefault(owner, deque()).append((next(self._ticks), run_id))
+            self._owner_of[run_id] = owner
+            self._cond.notify()
+
+    def take(self) -> str | None:
+        """The next run to start, waiting for one; None once closed and empty."""
+        with self._cond:
+            while True:
+                ready = [
+                    (self._last_start.get(o, -1), line[0][0], o) for o, line in self._lines.items()
+                ]
+                if ready:  # the owner whose last start is oldest; among equals, the longest waiting
+                    owner = min(ready, key=lambda r: r[:2])[2]
+                    _, run_id = self._lines[owner].popleft()
+                    if not self._lines[owner]:
+                        del self._lines[owner]
+                    del self._owner_of[run_id]
+                    self._last_start[owner] = next(self._ticks)
+                    return run_id
+                if self._closed:
+                    return None
+                self._cond.wait()
+
+    def remove(self, run_id: str) -> bool:
+        """Take a run out of its line before it starts; False if it is not waiting."""
+        with self._cond:
+            if run_id not in self._owner_of:
+                return False
+            owner = self._owner_of.pop(run_id)
+            line = self._lines[owner]
+            line.remove(next(item for item in line if item[1] == run_id))
+            if not line:
+                del self._lines[owner]
+            return True
+
+    def close(self) -> None:
+        """Let ``take`` answer None once the lines are empty (the workers stop)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def _unreserve(self, owner: str | None) -> None:
+        left = self._reserved.get(owner, 0) - 1
+        if left > 0:
+            self._reserved[owner] = left
+        else:
+            self._reserved.pop(owner, None)
