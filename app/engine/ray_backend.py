@@ -48,6 +48,10 @@ POLL_S = 0.1
 """How often a waiting driver thread looks at the run's cancellation."""
 ACTOR_THREADS = 8
 """Jobs one actor takes at once (GPU ones take turns on its lock); cancels have threads of their own."""
+NAMESPACE = "genaisys"
+"""Where the shared workers of a joined cluster are named: ``node-worker-0``, ``node-worker-1``, ..."""
+NAME_FREED_S = 30.0
+"""How long a replacement waits for a dead shared worker's name to be released by the cluster."""
 
 
 class NodeWorker:
@@ -142,6 +146,7 @@ class _Slot:
     """One actor and its load: jobs go to the least busy; a dead actor is replaced here."""
 
     actor: Any
+    index: int = 0
     busy: int = 0
 
 
@@ -152,6 +157,11 @@ class RayBackend:
         self._started_ray = not ray.is_initialized()
         if self._started_ray:
             ray.init(address=address or "local", include_dashboard=False, configure_logging=False, log_to_driver=False)
+        self.shared = not self._started_ray or (address or "local") != "local"
+        """On a cluster this process joined, the model workers are named and detached, one set for
+        every studio process on it (the replicas behind one proxy): the first to start creates
+        them, the others use them, none stops them, and their models stay loaded across a
+        replica's restart. A cluster of this process's own gets workers of its own."""
         self.runtime = runtime or current()
         resources = ray.cluster_resources()
         gpus = int(resources.get("GPU", 0))
@@ -169,14 +179,23 @@ class RayBackend:
         self._actor_class = ray.remote(concurrency_groups={"control": 2})(NodeWorker)  # type: ignore[call-overload]
         self._lock = threading.Lock()
         self._closing = False
-        self.slots = [_Slot(self._new_actor()) for _ in range(count)]
+        self.slots = [_Slot(self._new_actor(i), i) for i in range(count)]
         self._relays = ThreadPoolExecutor(max_workers=64, thread_name_prefix="genaisys-ray")
         self._local = ThreadBackend()
         self.by_reference = 0
         """How many inputs went to actors as object references (the bench and tests read it)."""
 
-    def _new_actor(self) -> Any:
-        return self._actor_class.options(**self._options).remote(self.runtime)
+    def _new_actor(self, index: int, dead: Any = None) -> Any:
+        if not self.shared:
+            return self._actor_class.options(**self._options).remote(self.runtime)
+        name = f"node-worker-{index}"
+        deadline = time.monotonic() + NAME_FREED_S
+        while True:
+            actor = self._actor_class.options(**self._options, name=name, namespace=NAMESPACE, get_if_exists=True,
+                                              lifetime="detached").remote(self.runtime)
+            if dead is None or actor._actor_id != dead._actor_id or time.monotonic() > deadline:
+                return actor  # a live one, made here or by another studio process
+            time.sleep(POLL_S)  # the cluster still names the dead one: its name is released soon
 
     def workers(self) -> list[dict[str, Any]]:
         """Each actor's identity (actor id, node ip, pid); waits until they have started."""
@@ -247,15 +266,23 @@ class RayBackend:
         with self._lock:
             if slot.actor is not dead or self._closing:
                 return  # another job on it saw it die first, or the backend is closing
-            slot.actor = self._new_actor()
         with contextlib.suppress(Exception):  # already gone
             ray.kill(dead, no_restart=True)
+        fresh = self._new_actor(slot.index, dead)  # outside the lock: it may wait for the name
+        with self._lock:
+            if slot.actor is dead and not self._closing:
+                slot.actor = fresh
+                return
+        if not self.shared:  # another job replaced it meanwhile, or the backend closed
+            with contextlib.suppress(Exception):
+                ray.kill(fresh, no_restart=True)
 
     def shutdown(self) -> None:
-        """Stop the actors (a job still running on one ends as ``worker_lost``), then the rest."""
+        """Stop this process's own actors (a job still running on one ends as ``worker_lost``;
+        shared workers stay for the other studio processes), then the rest."""
         with self._lock:
             self._closing = True
-        for slot in self.slots:
+        for slot in self.slots if not self.shared else ():
             with contextlib.suppress(Exception):
                 ray.kill(slot.actor, no_restart=True)
         self._relays.shutdown(wait=True, cancel_futures=True)

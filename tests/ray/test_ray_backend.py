@@ -127,3 +127,23 @@ def test_the_node_time_limit_stops_a_node_in_its_actor(registry: Registry, ray_b
     assert time.monotonic() - t0 < 60
     again = executor.run(doc([probe("slow", seconds=0.1)], []))  # the worker was told to stop, and is free
     assert again.status == "succeeded"
+
+
+def test_studio_processes_on_one_cluster_share_its_model_workers(registry: Registry, ray_backend: Any) -> None:
+    """Two replicas on one cluster: the second finds the first's named workers instead of asking
+    for GPUs (or CPUs) of its own that the first holds, and stopping it leaves them running."""
+    import dataclasses
+
+    from app.engine.ray_backend import RayBackend
+
+    assert ray_backend.shared
+    other = RayBackend(runtime=dataclasses.replace(ray_backend.runtime), workers=2)
+    try:
+        mine = {w["actor_id"] for w in ray_backend.workers()}
+        assert {w["actor_id"] for w in other.workers()} == mine
+        ran = Executor(registry, backend=other).run(doc([probe("p", x=1.0)], []))
+        assert ran.status == "succeeded" and ran.nodes["p"].provenance["worker"]["actor_id"] in mine
+    finally:
+        other.shutdown()
+    still = Executor(registry, backend=ray_backend).run(doc([probe("q", x=2.0)], []))
+    assert still.status == "succeeded" and still.nodes["q"].provenance["worker"]["actor_id"] in mine
