@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-from app.cli.common import EXIT_INVALID, EXIT_OK, CliError
+from app.cli.common import EXIT_INVALID, EXIT_OK, CliError, report_invalid
 from app.engine.events import Event
 from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
 
@@ -93,15 +93,19 @@ def serving_studio(data_dir: Path) -> str | None:
     return url if healthy else None
 
 
-def run_on_studio(url: str, body: dict[str, Any], *, as_json: bool, out: Path | None) -> int:
+def run_on_studio(url: str, body: dict[str, Any], *, where: str, as_json: bool, out: Path | None) -> int:
     """Queue ``body`` (``POST /api/runs``) on the studio at ``url``, follow its events, print
-    its result as a terminal run prints it; the exit code as a terminal run's."""
+    its result as a terminal run prints it; the exit code as a terminal run's. The studio
+    checks the graph: its problems are reported as a terminal run reports them."""
     import httpx
     from websockets.sync.client import connect
 
     with httpx.Client(base_url=url, timeout=60) as http:
         accepted = http.post("/api/runs", json=body)
         if accepted.status_code >= 400:
+            problems = _problems(accepted)
+            if problems is not None:
+                return report_invalid(where, problems, as_json)
             raise CliError(f"the studio at {url} refused the run: {_message(accepted)}", EXIT_INVALID)
         run_id, events_url = accepted.json()["id"], accepted.json()["events_url"]
         ws_url = "ws" + url.removeprefix("http") + events_url
@@ -141,6 +145,19 @@ def run_on_studio(url: str, body: dict[str, Any], *, as_json: bool, out: Path | 
               f"on the studio at {url}", file=sys.stderr)
         print(f"recorded as run {run_id} (genaisys runs show {run_id}; genaisys replay {run_id})", file=sys.stderr)
     return EXIT_OK if run["status"] == RunStatus.SUCCEEDED else EXIT_INVALID
+
+
+def _problems(response: Any) -> list[dict[str, Any]] | None:
+    """The validator's problems in a refusal of a graph (or of its inputs), else None."""
+    try:
+        error = response.json()["error"]
+        details = error.get("details")
+        problems = details.get("problems") if isinstance(details, dict) else details
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if error.get("code") not in ("invalid_graph", "invalid_inputs") or not isinstance(problems, list):
+        return None
+    return [p for p in problems if isinstance(p, dict)]
 
 
 def _message(response: Any) -> str:

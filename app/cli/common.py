@@ -34,12 +34,13 @@ def read_document(path: Path) -> Any:
 def report_invalid(where: str, problems: list[Any], as_json: bool) -> int:
     """A graph that did not pass validation, said once for every command: its problems as
     JSON on stdout, or a line each on stderr; the exit code is EXIT_INVALID."""
+    found = [p if isinstance(p, dict) else p.to_json() for p in problems]  # a studio's refusal: JSON already
     if as_json:
-        print(json.dumps({"status": "invalid", "problems": [p.to_json() for p in problems]}, indent=2))
+        print(json.dumps({"status": "invalid", "problems": found}, indent=2))
     else:
-        print(f"{where}: {len(problems)} problem(s), nothing ran", file=sys.stderr)
-        for p in problems:
-            print(f"  [{p.code}] {p.message}", file=sys.stderr)
+        print(f"{where}: {len(found)} problem(s), nothing ran", file=sys.stderr)
+        for p in found:
+            print(f"  [{p.get('code')}] {p.get('message')}", file=sys.stderr)
     return EXIT_INVALID
 
 

@@ -79,6 +79,35 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from app.cli.attach import run_on_studio, serving_studio
+
+    if (args.file is None) == (args.graph is None):
+        raise CliError("give a graph file or --graph ID[@VERSION] (one of them)")
+    inputs = parse_inputs(args.input)
+    document = read_document(args.file) if args.file is not None else None
+    where = str(args.file) if args.file is not None else f"graph {args.graph}"
+    settings = _settings(args)
+    # on the studio serving this data directory, unless told otherwise: a backend asked for, or a
+    # file that bundles its subgraphs (the studio resolves them from its storage), runs here
+    bundled = isinstance(document, dict) and bool(document.get("graphs"))
+    here = args.here or bundled or any(backend_overrides(args).values())
+    if not here and (studio := serving_studio(settings.data_dir)) is not None:
+        return run_on_studio(studio, _studio_body(args.graph, document, inputs), where=where,
+                             as_json=args.json, out=args.out)
+    return _run_here(args, settings, document, inputs, where)
+
+
+def _studio_body(spec: str | None, document: Any, inputs: dict[str, str]) -> dict[str, Any]:
+    """``POST /api/runs``'s body for a file's document or a saved graph's ``ID[@VERSION]``."""
+    if spec is None:
+        return {"document": document, "inputs": inputs}
+    graph_id, _, number = spec.partition("@")
+    if number and not number.isdigit():
+        raise CliError(f"--graph {spec!r}: write the version as a number, like {graph_id}@2")
+    return {"graph_id": graph_id, "version": int(number) if number else None, "inputs": inputs}
+
+
+def _run_here(args: argparse.Namespace, settings: Any, document: Any, inputs: dict[str, str], where: str) -> int:
+    """Run in this process, recorded in the data directory's history."""
     from app.engine.executor import Executor, GraphInvalid
     from app.engine.validate import validate
     from app.services.bootstrap import open_database
@@ -87,26 +116,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from nodes.registry import default_registry
     from storage.artifacts import ArtifactStore
 
-    if (args.file is None) == (args.graph is None):
-        raise CliError("give a graph file or --graph ID[@VERSION] (one of them)")
-    inputs = parse_inputs(args.input)
-    document = read_document(args.file) if args.file is not None else None
-    settings = _settings(args)
     registry = default_registry()
     engine, sessions = open_database(settings)
     executor = None
-    where = str(args.file) if args.file is not None else f"graph {args.graph}"
     try:
-        graph_id = version_id = number = None
+        graph_id = version_id = None
         if args.graph is not None:
-            graph_id, version_id, number, document = _saved(sessions, args.graph)
+            graph_id, version_id, document = _saved(sessions, args.graph)
         checked = validate(document, registry, subgraphs=saved_graphs(sessions, None) if graph_id else None, graph_id=graph_id)
         if not checked.ok:
             raise GraphInvalid(checked.problems, checked)
-        here = args.here or any(backend_overrides(args).values())  # a backend asked for: this process's
-        if not here and (studio := serving_studio(settings.data_dir)) is not None:
-            body = {"graph_id": graph_id, "version": number} if graph_id else {"document": document}
-            return run_on_studio(studio, {**body, "inputs": inputs}, as_json=args.json, out=args.out)
         executor = Executor(registry, settings.result_cache(sessions), backend=settings.node_backend(),
                             node_timeout_s=settings.node_timeout_s, max_text_output_bytes=settings.max_text_output_bytes)
         manager = RunManager(executor, sessions, ArtifactStore(settings.artifacts_dir), inline_limit=settings.inline_output_bytes,
@@ -145,8 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if result.status == RunStatus.SUCCEEDED else EXIT_INVALID
 
 
-def _saved(sessions: Any, spec: str) -> tuple[str, str, int, dict[str, Any]]:
-    """``ID`` or ``ID@VERSION`` of a saved graph: its id, the version's row id, number and document."""
+def _saved(sessions: Any, spec: str) -> tuple[str, str, dict[str, Any]]:
+    """``ID`` or ``ID@VERSION`` of a saved graph: its id, the version's row id and document."""
     from storage import repo
     from storage.errors import NotFound
 
@@ -159,7 +178,7 @@ def _saved(sessions: Any, spec: str) -> tuple[str, str, int, dict[str, Any]]:
             version = repo.get_version(session, graph_id=graph.id, number=int(number) if number else graph.latest_version)
         except NotFound as exc:
             raise CliError(str(exc), EXIT_INVALID) from None
-        return graph.id, version.id, version.number, dict(version.document)
+        return graph.id, version.id, dict(version.document)
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

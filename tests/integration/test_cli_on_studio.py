@@ -16,6 +16,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "prompt_builder.json"
+MISTAKES = ROOT / "tests" / "fixtures" / "five_mistakes.json"
 
 
 def test_a_terminal_run_goes_to_the_studio_serving_its_data_directory(tmp_path: Path) -> None:
@@ -47,6 +48,14 @@ def test_a_terminal_run_goes_to_the_studio_serving_its_data_directory(tmp_path: 
 
         refused = genaisys(data, "run", str(EXAMPLE), "--input", "nosuchnode=1", expect=1)
         assert "nosuchnode" in refused.stderr
+        # the studio checks the graph; its problems are reported as the terminal reports them
+        invalid = as_json(genaisys(data, "run", str(MISTAKES), "--json", expect=1))
+        here_invalid = as_json(genaisys(data, "run", str(MISTAKES), "--json", "--here", expect=1))
+        assert invalid["status"] == "invalid" and invalid["problems"] == here_invalid["problems"]
+        said = genaisys(data, "run", str(MISTAKES), expect=1)
+        assert f"{MISTAKES}: {len(invalid['problems'])} problem(s), nothing ran" in said.stderr
+        missing = genaisys(data, "run", "--graph", "nosuchgraph", expect=1)
+        assert "nosuchgraph" in missing.stderr
     finally:
         server.kill()  # its announcement stays behind, naming a dead process
     assert (data / "serving.json").exists()
