@@ -16,12 +16,14 @@ is ignored (its process is gone, or nothing answers at its URL).
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from app.cli.common import EXIT_INVALID, EXIT_OK, CliError, report_invalid
 from app.engine.events import Event
@@ -84,30 +86,72 @@ def serving_studio(data_dir: Path) -> str | None:
         return None  # killed without removing its file
     except PermissionError:
         pass  # alive, another user's: its health check decides
-    import httpx
-
     try:
-        healthy = httpx.get(f"{url}/api/health", timeout=HEALTH_TIMEOUT_S).status_code == 200
-    except httpx.HTTPError:
+        with _Studio(url, HEALTH_TIMEOUT_S) as studio:
+            healthy = studio.call("GET", "/api/health")[0] == 200
+    except (OSError, http.client.HTTPException, ValueError):
         return None
     return url if healthy else None
+
+
+class _Studio:
+    """One keep-alive connection to a studio on loopback, with the standard library's client:
+    httpx's import and TLS context cost a terminal run a tenth of a second it never used."""
+
+    def __init__(self, url: str, timeout: float) -> None:
+        parts = urlsplit(url)
+        self.conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=timeout)
+
+    def __enter__(self) -> _Studio:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.conn.close()
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"content-type": "application/json"} if data else {}
+        try:
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            if method != "GET":
+                raise
+            # the server closed the idle connection (its keep-alive ends while a run goes on): once more
+            self.conn.close()
+            self.conn.request(method, path, body=data, headers=headers)
+            response = self.conn.getresponse()
+        return response.status, response.read()
+
+    def json(self, method: str, path: str, body: Any = None) -> Any:
+        status, data = self.call(method, path, body)
+        if status >= 400:
+            raise CliError(f"the studio answered {method} {path} with HTTP {status}: {_message(data)}", EXIT_INVALID)
+        return json.loads(data)
 
 
 def run_on_studio(url: str, body: dict[str, Any], *, where: str, as_json: bool, out: Path | None) -> int:
     """Queue ``body`` (``POST /api/runs``) on the studio at ``url``, follow its events, print
     its result as a terminal run prints it; the exit code as a terminal run's. The studio
     checks the graph: its problems are reported as a terminal run reports them."""
-    import httpx
     from websockets.sync.client import connect
 
-    with httpx.Client(base_url=url, timeout=60) as http:
-        accepted = http.post("/api/runs", json=body)
-        if accepted.status_code >= 400:
-            problems = _problems(accepted)
+    try:
+        return _follow(url, body, where=where, as_json=as_json, out=out, connect=connect)
+    except (OSError, http.client.HTTPException) as exc:  # the studio stopped meanwhile
+        raise CliError(f"lost the studio at {url}: {exc}; run again, or with --here") from None
+
+
+def _follow(url: str, body: dict[str, Any], *, where: str, as_json: bool, out: Path | None, connect: Any) -> int:
+    with _Studio(url, 60) as studio:
+        status, data = studio.call("POST", "/api/runs", body)
+        if status >= 400:
+            problems = _problems(data)
             if problems is not None:
                 return report_invalid(where, problems, as_json)
-            raise CliError(f"the studio at {url} refused the run: {_message(accepted)}", EXIT_INVALID)
-        run_id, events_url = accepted.json()["id"], accepted.json()["events_url"]
+            raise CliError(f"the studio at {url} refused the run: {_message(data)}", EXIT_INVALID)
+        accepted = json.loads(data)
+        run_id, events_url = accepted["id"], accepted["events_url"]
         ws_url = "ws" + url.removeprefix("http") + events_url
         view = None
         if not as_json:
@@ -123,10 +167,10 @@ def run_on_studio(url: str, body: dict[str, Any], *, where: str, as_json: bool, 
                     if view is not None and event.get("type") in EVENT_TYPES:
                         view.on_event(Event(EventType(event["type"]), run_id, int(event.get("seq") or 0),
                                             float(event.get("ts") or 0.0), event.get("node_id"), event.get("data") or {}))
-        run = http.get(f"/api/runs/{run_id}").raise_for_status().json()
+        run = studio.json("GET", f"/api/runs/{run_id}")
         outputs = dict(run.get("outputs") or {})
         if out is not None:
-            outputs.update(_download_media(http, outputs, out))
+            outputs.update(_download_media(studio, outputs, out))
     nodes = {n["node_id"]: n for n in run["nodes"]}
     if as_json:
         print(json.dumps({"run_id": run_id, "status": run["status"], "duration_s": run.get("duration_s"),
@@ -147,10 +191,10 @@ def run_on_studio(url: str, body: dict[str, Any], *, where: str, as_json: bool, 
     return EXIT_OK if run["status"] == RunStatus.SUCCEEDED else EXIT_INVALID
 
 
-def _problems(response: Any) -> list[dict[str, Any]] | None:
+def _problems(data: bytes) -> list[dict[str, Any]] | None:
     """The validator's problems in a refusal of a graph (or of its inputs), else None."""
     try:
-        error = response.json()["error"]
+        error = json.loads(data)["error"]
         details = error.get("details")
         problems = details.get("problems") if isinstance(details, dict) else details
     except (ValueError, KeyError, TypeError, AttributeError):
@@ -160,17 +204,17 @@ def _problems(response: Any) -> list[dict[str, Any]] | None:
     return [p for p in problems if isinstance(p, dict)]
 
 
-def _message(response: Any) -> str:
+def _message(data: bytes) -> str:
     try:
-        return str(response.json()["error"]["message"])
+        return str(json.loads(data)["error"]["message"])
     except (ValueError, KeyError, TypeError):
-        return f"HTTP {response.status_code}"
+        return data[:200].decode("utf-8", "replace")
 
 
 _SUFFIX = {"image/png": "png", "audio/wav": "wav"}
 
 
-def _download_media(http: Any, outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
+def _download_media(studio: _Studio, outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, str]]:
     """Image and audio outputs (artifacts on the studio) into ``folder`` as a terminal run writes them."""
     written: dict[str, dict[str, str]] = {}
     for nid, value in outputs.items():
@@ -182,6 +226,9 @@ def _download_media(http: Any, outputs: dict[str, Any], folder: Path) -> dict[st
             raise CliError(f"--out {folder}: cannot make the folder: {exc.strerror or exc}") from None
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nid).strip(".") or "output"
         path = folder / f"{safe}.{_SUFFIX[value['mime']]}"
-        path.write_bytes(http.get(value["url"]).raise_for_status().content)
+        status, data = studio.call("GET", value["url"])
+        if status != 200:
+            raise CliError(f"the studio did not give output {nid!r} ({value['url']}): HTTP {status}", EXIT_INVALID)
+        path.write_bytes(data)
         written[nid] = {"file": str(path)}
     return written

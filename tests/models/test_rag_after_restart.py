@@ -49,6 +49,17 @@ def test_after_a_restart_a_new_question_runs_only_its_own_path(tmp_path: Path) -
             time.sleep(0.2)
         with httpx.Client(base_url=server.url, timeout=60) as api:
             after = ask(api, "When did Aurora-7 open?")
+        # a terminal run while the studio serves the data directory is the studio's: models warm
+        done = subprocess.run([sys.executable, "-m", "app.cli", "run", str(RAG), "--json", "--data-dir", str(data),
+                               "--input", "question=How wide is the radar dish?"],
+                              cwd=ROOT, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+        on_studio = json.loads(done.stdout)
+        assert on_studio["studio"] == server.url
+        assert {n: on_studio["nodes"][n]["status"] for n in INGEST} == dict.fromkeys(INGEST, "cached")
+        for node in ("embed_question", "llm"):
+            models = [v for k, v in on_studio["nodes"][node]["provenance"].items() if k.startswith("model:")]
+            assert models and all(m["loaded"] is False for m in models), (node, models)
     finally:
         server.stop()
     for node in ("embed_question", "llm"):  # found loaded: the restart cost the run no model load
