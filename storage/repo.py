@@ -37,6 +37,7 @@ from storage.leases import (
     run_claims,
     settle_lapsed,
 )
+from storage.node_results import store_node_results, upsert_node_result
 from storage.run_events import add_run_events, list_run_events
 from storage.runs import (
     INTERRUPTED_ERROR,
@@ -48,8 +49,6 @@ from storage.runs import (
     mark_interrupted,
     mark_run_started,
     record_artifact,
-    store_node_results,
-    upsert_node_result,
 )
 from storage.shares import create_share, get_share, list_shares, resolve_share, revoke_share
 from storage.users import (
