@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from app.cli.common import EXIT_INVALID, EXIT_OK, CliError, report_invalid
+from app.cli.common import EXIT_INVALID, EXIT_OK, CliError, media_file, print_run, report_invalid
 from app.engine.events import Event
-from app.engine.vocabulary import EventType, FailureCode, NodeStatus, RunStatus
+from app.engine.vocabulary import EventType, NodeStatus, RunStatus
 
 SERVING = "serving.json"
 EVENT_TYPES = frozenset(EventType)
@@ -134,15 +134,15 @@ def run_on_studio(url: str, body: dict[str, Any], *, where: str, as_json: bool, 
     """Queue ``body`` (``POST /api/runs``) on the studio at ``url``, follow its events, print
     its result as a terminal run prints it; the exit code as a terminal run's. The studio
     checks the graph: its problems are reported as a terminal run reports them."""
-    from websockets.sync.client import connect
-
     try:
-        return _follow(url, body, where=where, as_json=as_json, out=out, connect=connect)
+        return _follow(url, body, where=where, as_json=as_json, out=out)
     except (OSError, http.client.HTTPException) as exc:  # the studio stopped meanwhile
         raise CliError(f"lost the studio at {url}: {exc}; run again, or with --here") from None
 
 
-def _follow(url: str, body: dict[str, Any], *, where: str, as_json: bool, out: Path | None, connect: Any) -> int:
+def _follow(url: str, body: dict[str, Any], *, where: str, as_json: bool, out: Path | None) -> int:
+    from websockets.sync.client import connect
+
     with _Studio(url, 60) as studio:
         status, data = studio.call("POST", "/api/runs", body)
         if status >= 400:
@@ -176,17 +176,11 @@ def _follow(url: str, body: dict[str, Any], *, where: str, as_json: bool, out: P
         print(json.dumps({"run_id": run_id, "status": run["status"], "duration_s": run.get("duration_s"),
                           "outputs": outputs, "nodes": nodes, "studio": url}, indent=2))
     else:
-        for nid, node in nodes.items():
-            error = node.get("error") or {}
-            if node["status"] == NodeStatus.FAILED and error.get("code") != FailureCode.UPSTREAM_FAILED:
-                print(f"node {nid!r} failed: {error.get('message')}", file=sys.stderr)
-        for nid, value in outputs.items():
-            shown = value["file"] if isinstance(value, dict) and set(value) == {"file"} else value
-            print(f"── {nid} ──\n{shown if isinstance(shown, str) else json.dumps(shown, indent=2)}")
         counts = [n["status"] for n in nodes.values()]
         took = f" in {run['duration_s']:.2f} s" if run.get("duration_s") is not None else ""
-        print(f"run {run['status']}{took} ({counts.count(NodeStatus.SUCCEEDED)} ran, {counts.count(NodeStatus.CACHED)} cached) "
-              f"on the studio at {url}", file=sys.stderr)
+        print_run(((nid, n["status"], n.get("error")) for nid, n in nodes.items()), outputs,
+                  f"run {run['status']}{took} ({counts.count(NodeStatus.SUCCEEDED)} ran, "
+                  f"{counts.count(NodeStatus.CACHED)} cached) on the studio at {url}")
         print(f"recorded as run {run_id} (genaisys runs show {run_id}; genaisys replay {run_id})", file=sys.stderr)
     return EXIT_OK if run["status"] == RunStatus.SUCCEEDED else EXIT_INVALID
 
@@ -220,12 +214,7 @@ def _download_media(studio: _Studio, outputs: dict[str, Any], folder: Path) -> d
     for nid, value in outputs.items():
         if not (isinstance(value, dict) and value.get("mime") in _SUFFIX and value.get("url")):
             continue
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise CliError(f"--out {folder}: cannot make the folder: {exc.strerror or exc}") from None
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nid).strip(".") or "output"
-        path = folder / f"{safe}.{_SUFFIX[value['mime']]}"
+        path = media_file(folder, nid, _SUFFIX[value["mime"]])
         status, data = studio.call("GET", value["url"])
         if status != 200:
             raise CliError(f"the studio did not give output {nid!r} ({value['url']}): HTTP {status}", EXIT_INVALID)

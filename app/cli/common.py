@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +58,40 @@ def add_backend_arguments(parser: Any) -> None:
 def backend_overrides(args: Any) -> dict[str, Any]:
     """The settings the backend arguments override (those given)."""
     return {"backend": getattr(args, "backend", None), "ray_address": getattr(args, "ray_address", None)}
+
+
+def media_file(folder: Path, node_id: str, suffix: str) -> Path:
+    """Where ``--out FOLDER`` writes a node's image or audio output (the folder made if needed)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CliError(f"--out {folder}: cannot make the folder: {exc.strerror or exc}") from None
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in node_id).strip(".") or "output"
+    return folder / f"{safe}.{suffix}"
+
+
+def print_run(nodes: Iterable[tuple[str, str, Mapping[str, Any] | None]], outputs: Mapping[str, Any], summary: str) -> None:
+    """A finished run in the terminal, wherever it ran: each node that failed of itself
+    (``nodes``: id, status, error), each output (a written file by its path), then ``summary``."""
+    from app.engine.vocabulary import FailureCode, NodeStatus
+
+    for nid, status, error in nodes:
+        if status == NodeStatus.FAILED and error and error.get("code") != FailureCode.UPSTREAM_FAILED:
+            print(f"node {nid!r} failed: {error.get('message')}", file=sys.stderr)
+    for nid, value in outputs.items():
+        if isinstance(value, dict) and set(value) == {"file"}:
+            value = value["file"]
+        text = value if isinstance(value, str) else json.dumps(value, indent=2, default=_describe)
+        print(f"── {nid} ──\n{text}")
+    print(summary, file=sys.stderr)
+
+
+def _describe(value: Any) -> str:
+    """What an output that is not JSON is, in words (an image, a sound): no Python repr."""
+    from app.services.outputs import _is_audio, _is_image
+
+    if _is_image(value):
+        return f"<image {value.size[0]}x{value.size[1]}: write it with --out DIR>"
+    if _is_audio(value):
+        return f"<audio {len(value['samples']) / max(1, int(value['sample_rate'])):.1f} s: write it with --out DIR>"
+    return f"<{type(value).__name__}>"

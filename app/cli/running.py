@@ -20,10 +20,12 @@ from app.cli.common import (
     CliError,
     add_backend_arguments,
     backend_overrides,
+    media_file,
+    print_run,
     read_document,
     report_invalid,
 )
-from app.engine.vocabulary import FailureCode, NodeStatus, RunStatus
+from app.engine.vocabulary import RunStatus
 
 DATA_DIR_HELP = "the studio's data directory, whose database records the run (default ~/.genaisys)"
 
@@ -159,7 +161,8 @@ def _run_here(args: argparse.Namespace, settings: Any, document: Any, inputs: di
             "nodes": {nid: r.to_json() for nid, r in result.nodes.items()},
         }, indent=2, default=repr))
     else:
-        _print_outputs(result, outputs)
+        print_run(((nid, r.status, r.error) for nid, r in result.nodes.items()), outputs,
+                  f"run {result.status} in {result.duration_s:.2f} s ({len(result.ran)} ran, {len(result.cached)} cached)")
         print(f"recorded as run {run_id} (genaisys runs show {run_id}; genaisys replay {run_id})", file=sys.stderr)
     return EXIT_OK if result.status == RunStatus.SUCCEEDED else EXIT_INVALID
 
@@ -236,18 +239,13 @@ def _write_media(outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, s
     """Image outputs as ``<node id>.png``, audio as ``<node id>.wav``; what each became."""
     from app.services.outputs import _is_audio, _is_image, wav_bytes
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CliError(f"--out {folder}: cannot make the folder: {exc.strerror or exc}") from None
     written: dict[str, dict[str, str]] = {}
     for nid, value in outputs.items():
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in nid).strip(".") or "output"
         if _is_image(value):
-            path = folder / f"{safe}.png"
+            path = media_file(folder, nid, "png")
             value.save(path, format="PNG")
         elif _is_audio(value):
-            path = folder / f"{safe}.wav"
+            path = media_file(folder, nid, "wav")
             path.write_bytes(wav_bytes(value["samples"], int(value["sample_rate"])))
         else:
             continue
@@ -255,26 +253,3 @@ def _write_media(outputs: dict[str, Any], folder: Path) -> dict[str, dict[str, s
     return written
 
 
-def _print_outputs(result: Any, outputs: dict[str, Any]) -> None:
-    for nid, rec in result.nodes.items():
-        if rec.status == NodeStatus.FAILED and rec.error and rec.error["code"] != FailureCode.UPSTREAM_FAILED:
-            print(f"node {nid!r} failed: {rec.error['message']}", file=sys.stderr)
-    for nid, value in outputs.items():
-        if isinstance(value, dict) and set(value) == {"file"}:
-            print(f"── {nid} ──\n{value['file']}")
-            continue
-        text = value if isinstance(value, str) else json.dumps(value, indent=2, default=_describe)
-        print(f"── {nid} ──\n{text}")
-    print(f"run {result.status} in {result.duration_s:.2f} s "
-          f"({len(result.ran)} ran, {len(result.cached)} cached)", file=sys.stderr)
-
-
-def _describe(value: Any) -> str:
-    """What an output that is not JSON is, in words (an image, a sound): no Python repr."""
-    from app.services.outputs import _is_audio, _is_image
-
-    if _is_image(value):
-        return f"<image {value.size[0]}x{value.size[1]}: write it with --out DIR>"
-    if _is_audio(value):
-        return f"<audio {len(value['samples']) / max(1, int(value['sample_rate'])):.1f} s: write it with --out DIR>"
-    return f"<{type(value).__name__}>"

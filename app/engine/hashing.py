@@ -25,9 +25,8 @@ class Unhashable(Exception):
 
 def output_hash(value: Any) -> str | None:
     """``sha256:<hex>`` of ``value``'s content, or None when it has no canonical form."""
-    if type(value) is str:  # the common case, as ``_feed`` writes it
-        data = value.encode("utf-8", "surrogatepass")
-        return PREFIX + hashlib.sha256(b"s" + struct.pack(">Q", len(data)) + data).hexdigest()
+    if type(value) is str:  # the common case, in one call
+        return PREFIX + hashlib.sha256(_text(value)).hexdigest()
     digest = hashlib.sha256()
     try:
         _feed(digest, value, 0)
@@ -57,8 +56,7 @@ def _feed(h: Any, value: Any, depth: int) -> None:
         text = repr(value + 0.0 if value == 0 else value).encode() if math.isfinite(value) else repr(value).encode()
         h.update(b"f" + struct.pack(">I", len(text)) + text)
     elif kind is str:
-        data = value.encode("utf-8", "surrogatepass")
-        h.update(b"s" + struct.pack(">Q", len(data)) + data)
+        h.update(_text(value))
     elif isinstance(value, bytes | bytearray | memoryview):
         data = bytes(value)
         h.update(b"b" + struct.pack(">Q", len(data)) + data)
@@ -84,6 +82,12 @@ def _feed(h: Any, value: Any, depth: int) -> None:
         _feed(h, (int if isinstance(value, int) else float if isinstance(value, float) else str)(value), depth)
     else:
         raise Unhashable(type(value).__name__)
+
+
+def _text(value: str) -> bytes:
+    """A text's tagged canonical form: its UTF-8 bytes, length first."""
+    data = value.encode("utf-8", "surrogatepass")
+    return b"s" + struct.pack(">Q", len(data)) + data
 
 
 class _Tagged:

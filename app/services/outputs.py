@@ -23,12 +23,9 @@ Store = Callable[[bytes, str], dict[str, Any]]
 
 def summarize(value: Any, store: Store, inline_limit: int) -> Any:
     """A JSON-safe form of ``value`` for the database, the API and the websocket."""
-    kind = type(value)
-    if kind is str and len(value) * 4 <= inline_limit:  # the common case, decided without encoding
+    if type(value) is str and len(value) * 4 <= inline_limit:  # the common case, decided without encoding
         return value
-    if value is None or kind is bool or kind is int:
-        return value
-    if isinstance(value, bool | int):
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
