@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from helpers import as_json, genaisys
+from helpers import as_json, genaisys, graph
 from studio_server import Server
 
 pytestmark = pytest.mark.slow
@@ -56,6 +56,12 @@ def test_a_terminal_run_goes_to_the_studio_serving_its_data_directory(tmp_path: 
         assert f"{MISTAKES}: {len(invalid['problems'])} problem(s), nothing ran" in said.stderr
         missing = genaisys(data, "run", "--graph", "nosuchgraph", expect=1)
         assert "nosuchgraph" in missing.stderr
+
+        # a run longer than the server's keep-alive (5 s): the terminal reads its result all the same
+        slow = tmp_path / "slow.json"
+        slow.write_text(json.dumps(graph(text="slow", seconds=7)))
+        waited = as_json(genaisys(data, "run", str(slow), "--json"))
+        assert waited["status"] == "succeeded" and waited["outputs"]["out"] == "slow"
     finally:
         server.kill()  # its announcement stays behind, naming a dead process
     assert (data / "serving.json").exists()
