@@ -25,7 +25,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.sqltypes import json_text
+from storage.sqltypes import json_text, json_value
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -62,6 +62,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """
     parsed = make_url(url)
     kwargs.setdefault("json_serializer", json_text)  # JSON columns, written fast
+    kwargs.setdefault("json_deserializer", json_value)  # and read fast
     if parsed.drivername == "postgresql":  # SQLAlchemy's default is psycopg2, which we do not ship
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "postgresql":

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import JSON, Table, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CacheEntry, CacheScope
@@ -117,16 +117,37 @@ def get_scope(session: Session, *, scope: str) -> CacheScope | None:
 
 
 def put_scopes(session: Session, *, scopes: Mapping[str, Mapping[str, Any]]) -> None:
-    """Merge each scope's node signatures into what is stored (a node's newer one wins)."""
+    """Merge each scope's node signatures into what is stored (a node's newer one wins).
+
+    The database merges (SQLite's ``json_patch``, PostgreSQL's ``jsonb ||``): a run that
+    changed a few nodes of a big graph neither reads nor decodes the scope's whole document."""
     if not scopes:
         return
-    stored = {s.scope: s for s in session.scalars(select(CacheScope).where(CacheScope.scope.in_(list(scopes))))}
     now = utcnow()
-    rows = []
-    for scope, signatures in scopes.items():
-        before = stored.get(scope)
-        merged = {**(before.signatures if before is not None else {}), **signatures}
-        rows.append({"scope": scope, "signatures": merged, "updated_at": now,
-                     "cleared_at": before.cleared_at if before is not None else None})
-    _upsert(session, CacheScope, rows)
+    rows: list[dict[str, Any]] = [{"scope": scope, "signatures": dict(signatures), "updated_at": now, "cleared_at": None}
+                                  for scope, signatures in scopes.items()]
+    table = CacheScope.__table__
+    assert isinstance(table, Table)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        statement: Any = sqlite_insert(table)
+        merged: Any = func.json_patch(table.c.signatures, statement.excluded.signatures)
+    elif dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import JSONB
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        statement = pg_insert(table)
+        merged = cast(cast(table.c.signatures, JSONB).op("||")(cast(statement.excluded.signatures, JSONB)), JSON)
+    else:  # another database: read, merge, write
+        stored = {s.scope: s for s in session.scalars(select(CacheScope).where(CacheScope.scope.in_(list(scopes))))}
+        for row in rows:
+            if (before := stored.get(row["scope"])) is not None:
+                row["signatures"] = {**before.signatures, **row["signatures"]}
+                row["cleared_at"] = before.cleared_at
+            session.merge(CacheScope(**row))
+        session.flush()
+        return
+    # ``cleared_at`` is kept: whether a stored signature predates a clear is the row's business
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["scope"], set_={"signatures": merged, "updated_at": statement.excluded.updated_at}), rows)
     session.flush()

@@ -62,6 +62,16 @@ def json_text(value: Any) -> str:
         return json.dumps(value)
 
 
+def json_value(text: str | bytes) -> Any:
+    """The reader of every stored JSON column (``json_text``'s inverse): orjson, several
+    times faster than ``json.loads``, falling back to it for what orjson refuses (integers
+    past 64 bits, ``NaN`` written by an older ``json.dumps``)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def json_column() -> JSON:
     """JSON where Python ``None`` is SQL NULL (SQLAlchemy's default stores the text 'null')."""
     return JSON(none_as_null=True)

@@ -116,3 +116,16 @@ def test_the_disk_bound_evicts_the_least_recently_used_and_their_files(sessions,
     later = Process(sessions, folder)
     assert later.run(graph(n=9), scope="other9").nodes["vec"].status == "cached"  # the newest stayed
     assert later.run(graph(n=4)).nodes["vec"].reason == "evicted"  # the oldest went
+
+
+def test_two_processes_signatures_of_one_graph_merge(sessions, folder):
+    """A terminal's run of one node of a graph adds its signature to what the studio's run of
+    the others stored; it does not replace them (the database merges the two)."""
+    Process(sessions, folder).run(graph())  # vec and sum
+    solo = {"schema": "genaisys.graph/1", "name": "g", "edges": [],
+            "nodes": [{"id": "solo", "type": "test.vectors", "params": {"n": 3}}]}
+    Process(sessions, folder).run(solo)  # the same scope; this process knows only "solo"
+    again = Process(sessions, folder).run(graph(scale=2.0))
+    assert again.nodes["vec"].reason == "params changed"  # not "new node": the first signature stayed
+    with sessions() as session:
+        assert set(result_cache.get_scope(session, scope="g").signatures) == {"vec", "sum", "solo"}
