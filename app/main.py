@@ -45,6 +45,7 @@ from nodes.registry import default_registry
 from nodes.runtime.config import configure
 from storage import repo
 from storage.artifacts import ArtifactStore
+from storage.checkpoint import background_checkpoints
 
 log = logging.getLogger("genaisys")
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, sessions = open_database(settings)
+        stop_checkpoints = background_checkpoints(engine)  # SQLite: no commit waits for the WAL's copy-back
         replica, replica_lock = (settings.replica_id, None) if settings.replica_id else hold_replica_id(settings.data_dir)
         with sessions() as session, session.begin():
             # ours (this replica id's, from before a crash), lapsed ones (a dead replica's) and
@@ -94,6 +96,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             evaluations.stop()
             manager.stop()
             executor.backend.shutdown()
+            if stop_checkpoints is not None:
+                stop_checkpoints()
             engine.dispose()
             if replica_lock is not None:
                 replica_lock.close()
