@@ -330,26 +330,29 @@ async def _follow(ctx: DemoContext, run_id: str, progress: Any) -> None:
     if live is None:
         return
     _report(progress, 0.0, "waiting in the run queue")
-    q = live.watch(asyncio.get_running_loop())
+    watcher = live.watch(asyncio.get_running_loop())
     total, settled, current = max(1, len(live.checked.nodes)), 0, 0.0
     try:
-        while (event := await q.get()) is not None:
-            kind, data, node = event.get("type"), event.get("data") or {}, event.get("node_id")
-            if kind == EventType.RUN_STARTED:
-                total = max(1, int(data.get("nodes") or total))
-                _report(progress, 0.0, "started")
-            elif kind == EventType.NODE_STARTED:
-                current = 0.0
-                _report(progress, settled / total, f"{node}: running")
-            elif kind == EventType.NODE_PROGRESS:
-                current = float(data.get("fraction") or 0.0)
-                message = data.get("message") or "running"
-                _report(progress, (settled + current) / total, f"{node}: {message}")
-            elif kind in (EventType.NODE_FINISHED, EventType.NODE_CACHED, EventType.NODE_FAILED):
-                settled, current = settled + 1, 0.0
-                _report(progress, settled / total, f"{node}: {kind.removeprefix('node_')}")
+        ended = False
+        while not ended:
+            batch, ended = await watcher.next()
+            for event in batch:
+                kind, data, node = event.get("type"), event.get("data") or {}, event.get("node_id")
+                if kind == EventType.RUN_STARTED:
+                    total = max(1, int(data.get("nodes") or total))
+                    _report(progress, 0.0, "started")
+                elif kind == EventType.NODE_STARTED:
+                    current = 0.0
+                    _report(progress, settled / total, f"{node}: running")
+                elif kind == EventType.NODE_PROGRESS:
+                    current = float(data.get("fraction") or 0.0)
+                    message = data.get("message") or "running"
+                    _report(progress, (settled + current) / total, f"{node}: {message}")
+                elif kind in (EventType.NODE_FINISHED, EventType.NODE_CACHED, EventType.NODE_FAILED):
+                    settled, current = settled + 1, 0.0
+                    _report(progress, settled / total, f"{node}: {kind.removeprefix('node_')}")
     finally:
-        live.unwatch(q)
+        live.unwatch(watcher)
 
 
 def _report(progress: Any, fraction: float, desc: str) -> None:

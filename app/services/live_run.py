@@ -1,5 +1,5 @@
 """A run this process is executing: its events so far, what is not written yet, and its
-watchers, each an asyncio queue on its own loop, fed from the run's worker thread."""
+watchers, each on its own event loop, fed in batches from the run's worker thread."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ class LiveRun:
     cancel: CancelToken = field(default_factory=CancelToken)
     events: list[dict[str, Any]] = field(default_factory=list)
     unsaved: list[dict[str, Any]] = field(default_factory=list)
-    watchers: list[_Watcher] = field(default_factory=list)
+    watchers: list[Watcher] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
     """Settled node results not written yet."""
     flushed_at: float = field(default_factory=time.monotonic)
@@ -73,26 +73,25 @@ class LiveRun:
             self.flushed_at = time.monotonic()
         return out
 
-    def watch(self, loop: asyncio.AbstractEventLoop) -> asyncio.Queue[Any]:
-        """A queue that first holds every event so far, then receives the live ones."""
-        q: asyncio.Queue[Any] = asyncio.Queue()
+    def watch(self, loop: asyncio.AbstractEventLoop) -> Watcher:
+        """A watcher on ``loop`` whose first batch is every event so far, then the live ones."""
+        watcher = Watcher(loop)
         with self.lock:
-            for event in self.events:
-                q.put_nowait(event)
+            watcher.pending.extend(self.events)
             if self.finished:
-                q.put_nowait(DONE)
+                watcher.pending.append(DONE)
             else:
-                self.watchers.append(_Watcher(loop, q))
-        return q
+                self.watchers.append(watcher)
+        return watcher
 
     def snapshot(self) -> list[dict[str, Any]]:
         """Every event so far (``run_finished`` once its row is committed)."""
         with self.lock:
             return list(self.events)
 
-    def unwatch(self, q: asyncio.Queue[Any]) -> None:
+    def unwatch(self, watcher: Watcher) -> None:
         with self.lock:
-            self.watchers = [w for w in self.watchers if w.q is not q]
+            self.watchers = [w for w in self.watchers if w is not watcher]
 
     def take_unsaved(self, *, before_end: bool = False) -> list[dict[str, Any]]:
         """The events not written yet; with ``before_end``, none once ``run_finished`` is
@@ -104,17 +103,20 @@ class LiveRun:
         return out
 
 
-class _Watcher:
-    """One watcher's queue, fed from the worker thread: events wait in ``pending`` and one
-    wake-up of the watcher's loop moves all that arrived meanwhile (a wake-up per event made
-    the worker and the loop trade the interpreter lock thousands of times a run)."""
+class Watcher:
+    """One watcher of a run, on its event loop, fed from the run's worker thread: events wait
+    in ``pending``, and the loop is woken once for all that arrived meanwhile and takes them
+    as one batch (a wake-up, or a queue operation, per event made the worker and the loop
+    trade the interpreter lock thousands of times a run)."""
 
-    __slots__ = ("loop", "q", "pending", "lock")
+    __slots__ = ("loop", "pending", "lock", "ready")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, q: asyncio.Queue[Any]) -> None:
-        self.loop, self.q = loop, q
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
         self.pending: list[Any] = []
         self.lock = threading.Lock()
+        self.ready = asyncio.Event()  # made on the loop's thread; set only there
+        self.ready.set()  # what ``watch`` put in first
 
     def push(self, item: Any) -> None:
         with self.lock:
@@ -122,10 +124,18 @@ class _Watcher:
             if len(self.pending) > 1:
                 return  # a wake-up is on its way and will take this one too
         with contextlib.suppress(RuntimeError):  # the watcher's loop is closed: it is gone
-            self.loop.call_soon_threadsafe(self._deliver)
+            self.loop.call_soon_threadsafe(self.ready.set)
 
-    def _deliver(self) -> None:
-        with self.lock:
-            items, self.pending = self.pending, []
-        for item in items:
-            self.q.put_nowait(item)
+    async def next(self) -> tuple[list[dict[str, Any]], bool]:
+        """The events that arrived since the last call, waiting for one if there are none;
+        and whether the run's stream ended with them (nothing follows then)."""
+        while True:
+            await self.ready.wait()
+            with self.lock:
+                items, self.pending = self.pending, []
+                self.ready.clear()
+            if items:
+                break
+        if items[-1] is DONE:
+            return [e for e in items if e is not DONE], True
+        return items, False

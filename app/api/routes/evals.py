@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import EvalsDep, OwnerDep, RegistryDep, SessionDep, owner_of
 from app.api.errors import ApiError, error_body
 from app.api.schemas.common import MAX_INT
@@ -27,8 +28,8 @@ from storage import repo
 from storage.errors import NotFound
 from storage.sqltypes import json_text
 
-router = APIRouter(prefix="/api/evals", tags=["evals"])
-graph_router = APIRouter(prefix="/api/graphs", tags=["evals"])
+router = APIRouter(prefix="/api/evals", tags=["evals"], route_class=ParsedBodyRoute)
+graph_router = APIRouter(prefix="/api/graphs", tags=["evals"], route_class=ParsedBodyRoute)
 log = logging.getLogger("genaisys.api")
 MAX_CASES_FILE_BYTES = 32 * 1024 * 1024
 
@@ -151,25 +152,18 @@ async def evaluation_events(websocket: WebSocket, evaluation_id: str, evals: Eva
         await websocket.send_text(json_text([_finished(row)]))
         await websocket.close()
         return
-    q = live.watch(asyncio.get_running_loop())
+    watcher = live.watch(asyncio.get_running_loop())
     try:
         ended = False
         while not ended:
-            batch: list[dict[str, Any]] = []
-            item = await q.get()
-            while item is not None:
-                batch.append(item)
-                if q.empty():
-                    break
-                item = q.get_nowait()
-            ended = item is None
+            batch, ended = await watcher.next()
             if batch:
                 await websocket.send_text(json_text(batch))
         await websocket.close()
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        live.unwatch(q)
+        live.unwatch(watcher)
 
 
 def _read(evals: Any, evaluation_id: str, owner: str | None) -> Any:

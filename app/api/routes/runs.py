@@ -5,6 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import OwnerDep, RegistryDep, RunsDep, SessionDep, owner_of
 from app.api.errors import ApiError, error_body
 from app.api.schemas.common import MAX_INT
@@ -21,13 +22,14 @@ from app.api.schemas.runs import (
 )
 from app.engine.vocabulary import EventType, RunStatus
 from app.services.graphs import submit_run
+from app.services.live_run import Watcher
 from app.services.replay import plan_replay
 from storage import repo
 from storage.errors import NotFound
 from storage.sqltypes import json_text
 
-router = APIRouter(prefix="/api/runs", tags=["runs"])
-graph_router = APIRouter(prefix="/api/graphs", tags=["graphs"])
+router = APIRouter(prefix="/api/runs", tags=["runs"], route_class=ParsedBodyRoute)
+graph_router = APIRouter(prefix="/api/graphs", tags=["graphs"], route_class=ParsedBodyRoute)
 log = logging.getLogger("genaisys.api")
 
 
@@ -139,11 +141,11 @@ async def run_events(websocket: WebSocket, run_id: str, runs: RunsDep) -> None:
         except (WebSocketDisconnect, RuntimeError):
             pass
         return
-    q = live.watch(asyncio.get_running_loop())
+    watcher = live.watch(asyncio.get_running_loop())
     try:
         ended = False
         while not ended:
-            batch, ended = _waiting(await q.get(), q)
+            batch, ended = await watcher.next()
             if batch:
                 await websocket.send_text(json_text(batch))
         await websocket.close()
@@ -153,19 +155,7 @@ async def run_events(websocket: WebSocket, run_id: str, runs: RunsDep) -> None:
         log.exception("run %s: an event could not be sent", run_id)
         await websocket.close(code=1011)
     finally:
-        live.unwatch(q)
-
-
-def _waiting(first: Any, q: asyncio.Queue[Any]) -> tuple[list[dict[str, Any]], bool]:
-    """``first`` and every event queued behind it; true once the stream's end (None) is taken."""
-    batch: list[dict[str, Any]] = []
-    item = first
-    while item is not None:
-        batch.append(item)
-        if q.empty():
-            return batch, False
-        item = q.get_nowait()
-    return batch, True
+        live.unwatch(watcher)
 
 
 FOLLOW_POLL_S = 0.25
@@ -232,13 +222,13 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
                         owner_id=owner, invalid="the saved graph has {n} problem(s); fix and save it first")
     live = runs.live(run_id)
     if live is not None:
-        q = live.watch(asyncio.get_running_loop())
+        watcher = live.watch(asyncio.get_running_loop())
         try:
-            await asyncio.wait_for(_drain(q), timeout=body.timeout_s)
+            await asyncio.wait_for(_drain(watcher), timeout=body.timeout_s)
         except TimeoutError:
             pass
         finally:
-            live.unwatch(q)
+            live.unwatch(watcher)
     if live is not None and live.ended is not None:  # as committed: no need to read it back
         status, outputs, error = live.ended
     else:
@@ -251,8 +241,8 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
     return result
 
 
-async def _drain(q: asyncio.Queue[Any]) -> None:
-    while await q.get() is not None:
+async def _drain(watcher: Watcher) -> None:
+    while not (await watcher.next())[1]:
         pass
 
 
