@@ -92,7 +92,7 @@ class BodySizeLimit:
     """Refuse request bodies over ``limit`` bytes with 413 before any route reads them,
     whether or not they announce their length. The body is read here (it is small by
     definition) and handed on unchanged — unless it is JSON that is not strict, which is
-    refused with 422 (see ``strictness_refusal``)."""
+    refused with 422 (see ``strict_json``); a strict one is handed to the route read."""
 
     def __init__(self, app: ASGIApp, limit: int, streamed: tuple[str, ...] = ()) -> None:
         self.app, self.limit, self.streamed = app, limit, streamed
@@ -124,11 +124,13 @@ class BodySizeLimit:
         body, replayed = b"".join(chunks), False
         refusal = None
         if body and _is_json(scope):  # a big body is checked off the event loop (0.4 s for 6 MiB)
-            refusal = (strictness_refusal(body) if len(body) < 256 * 1024
-                       else await anyio.to_thread.run_sync(strictness_refusal, body))
-        if refusal is not None:
-            await send_json(send, 422, refusal)
-            return
+            refusal, parsed = (strict_json(body) if len(body) < 256 * 1024
+                               else await anyio.to_thread.run_sync(strict_json, body))
+            if refusal is not None:
+                await send_json(send, 422, refusal)
+                return
+            if parsed is not _UNREAD:
+                scope[PARSED_BODY] = parsed  # read once: the route takes it (``ParsedBodyRoute``)
 
         async def replay() -> Message:
             nonlocal replayed
@@ -150,33 +152,41 @@ def _is_json(scope: Scope) -> bool:
     return kind == b"application/json" or (kind.startswith(b"application/") and kind.endswith(b"+json"))
 
 
-def strictness_refusal(body: bytes) -> dict[str, Any] | None:
+PARSED_BODY = "genaisys.parsed_body"
+"""Where ``BodySizeLimit`` leaves a strict JSON body it read, for the route to take as it is."""
+
+_UNREAD = object()
+
+
+def strict_json(body: bytes) -> tuple[dict[str, Any] | None, Any]:
     """The 422 error for a JSON body that holds NaN or Infinity, a lone surrogate in a text or
-    a key, or nesting past ``BODY_MAX_DEPTH``; None for a strict body, or one that is not JSON
-    at all (the route answers that itself). Python's ``json`` reads every one of these, but
-    what holds them cannot be written back as JSON, so refusing them here, for every route,
-    keeps them out of the database and out of every response.
+    a key, or nesting past ``BODY_MAX_DEPTH`` (None for a strict body, or one that is not JSON
+    at all: the route answers that itself); and the body's value when orjson read it, else
+    ``_UNREAD``. Python's ``json`` reads every one of these flaws, but what holds them cannot
+    be written back as JSON, so refusing them here, for every route, keeps them out of the
+    database and out of every response.
 
     orjson refuses all three kinds of flaw but depth, and reads a body about three times as
     fast as ``json``: a body it reads that is not nested too deeply is strict, with no walk
     over its texts and numbers; one it refuses is read again by ``json`` for the report."""
     try:
-        if not _nested_deeper(orjson.loads(body), BODY_MAX_DEPTH):
-            return None
+        value = orjson.loads(body)
+        if not _nested_deeper(value, BODY_MAX_DEPTH):
+            return None, value
     except orjson.JSONDecodeError:
         pass
     try:
         value = json.loads(body)
     except RecursionError:
         message = "the body is nested too deeply to read; flatten it"
-        return error_body("invalid_json", message, {"problems": [{"code": "too_deep", "path": "$", "message": message}]})
+        return error_body("invalid_json", message, {"problems": [{"code": "too_deep", "path": "$", "message": message}]}), _UNREAD
     except ValueError:
-        return None
+        return None, _UNREAD
     flaws = json_flaws(value, max_depth=BODY_MAX_DEPTH)
     if not flaws:
-        return None
+        return None, _UNREAD
     problems = [{"code": f.code, "path": f.path, "message": f.message} for f in flaws]
-    return error_body("invalid_json", f"the body is not strict JSON: {flaws[0].message}", {"problems": problems})
+    return error_body("invalid_json", f"the body is not strict JSON: {flaws[0].message}", {"problems": problems}), _UNREAD
 
 
 def _nested_deeper(value: Any, limit: int) -> bool:

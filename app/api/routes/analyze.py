@@ -2,11 +2,12 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import RegistryDep, SettingsDep, SubgraphsDep
 from app.api.schemas.analysis import AnalysisReport
 from app.engine.analysis import analyze
 
-router = APIRouter(prefix="/api/analyze", tags=["analyze"])
+router = APIRouter(prefix="/api/analyze", tags=["analyze"], route_class=ParsedBodyRoute)
 
 
 @router.post("", response_model=AnalysisReport)

@@ -1,12 +1,13 @@
 from fastapi import APIRouter
 from fastapi.responses import FileResponse
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import ArtifactsDep, SessionDep
 from app.api.errors import ApiError
 from storage import repo
 from storage.errors import InvalidArtifactId
 
-router = APIRouter(prefix="/api/artifacts", tags=["artifacts"])
+router = APIRouter(prefix="/api/artifacts", tags=["artifacts"], route_class=ParsedBodyRoute)
 
 
 @router.get("/{sha256}", response_class=FileResponse)

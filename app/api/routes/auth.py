@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from app.api.auth import COOKIE, AuthUser
+from app.api.body import ParsedBodyRoute
 from app.api.deps import SessionDep, SettingsDep
 from app.api.errors import ApiError
 from app.api.schemas.auth import Login, Me, UserPublic
 from storage import repo
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=ParsedBodyRoute)
 SESSION_DAYS = 30
 
 

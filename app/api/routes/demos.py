@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.routing import Mount
 
+from app.api.body import ParsedBodyRoute
 from app.demo.hub import DemoGate, active_demo, hub_of, not_found_response, warm_up
 
 
@@ -31,7 +32,7 @@ async def _lifespan(app: Any) -> AsyncIterator[None]:
         demos.close_all()
 
 
-router = APIRouter(tags=["demos"], lifespan=_lifespan)
+router = APIRouter(tags=["demos"], lifespan=_lifespan, route_class=ParsedBodyRoute)
 
 
 @router.get("/demo/{token}", include_in_schema=False)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import OwnerDep, RegistryDep, SessionDep, SubgraphsDep
 from app.api.schemas.common import MAX_INT
 from app.api.schemas.graphs import ImportReport, graph_detail
@@ -17,7 +18,7 @@ from app.engine.migrate import stamp_versions
 from app.services.graphs import bundle_of, import_document
 from storage import repo
 
-router = APIRouter(prefix="/api/graphs", tags=["graphs"])
+router = APIRouter(prefix="/api/graphs", tags=["graphs"], route_class=ParsedBodyRoute)
 
 
 def file_name(name: str) -> str:

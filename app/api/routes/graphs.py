@@ -2,6 +2,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import OwnerDep, RegistryDep, SessionDep, SubgraphsDep
 from app.api.errors import ApiError
 from app.api.schemas.common import MAX_INT
@@ -21,7 +22,7 @@ from app.services.graphs import checked_for_save
 from storage import repo
 from storage.errors import VersionConflict
 
-router = APIRouter(prefix="/api/graphs", tags=["graphs"])
+router = APIRouter(prefix="/api/graphs", tags=["graphs"], route_class=ParsedBodyRoute)
 VersionNumber = Annotated[int, Path(ge=1, le=MAX_INT)]
 
 @router.get("", response_model=GraphsPublic)

@@ -2,10 +2,11 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import RegistryDep
 from app.api.schemas.catalog import Catalog
 
-router = APIRouter(prefix="/api/nodes", tags=["nodes"])
+router = APIRouter(prefix="/api/nodes", tags=["nodes"], route_class=ParsedBodyRoute)
 
 
 @router.get("", response_model=Catalog, response_model_exclude_unset=True)

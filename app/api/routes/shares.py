@@ -14,6 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import OwnerDep, RegistryDep, SessionDep
 from app.api.errors import ApiError
 from app.api.schemas.graphs import GraphDetail, graph_detail
@@ -32,8 +33,8 @@ from storage.errors import NotFound
 from storage.models import ShareMode
 from storage.sqltypes import utcnow
 
-router = APIRouter(tags=["shares"])
-pages = APIRouter(include_in_schema=False)
+router = APIRouter(tags=["shares"], route_class=ParsedBodyRoute)
+pages = APIRouter(include_in_schema=False, route_class=ParsedBodyRoute)
 
 
 

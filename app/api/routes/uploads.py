@@ -17,12 +17,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, Query, Request
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import SettingsDep
 from app.api.errors import ApiError
 from app.api.schemas.uploads import UploadPublic
 from app.services.uploads import sniff
 
-router = APIRouter(prefix="/api/uploads", tags=["uploads"])
+router = APIRouter(prefix="/api/uploads", tags=["uploads"], route_class=ParsedBodyRoute)
 
 @router.post("", response_model=UploadPublic, status_code=201)
 async def create_upload(request: Request, settings: SettingsDep,

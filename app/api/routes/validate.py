@@ -2,11 +2,12 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
+from app.api.body import ParsedBodyRoute
 from app.api.deps import RegistryDep, SubgraphsDep
 from app.api.schemas.validation import ValidationReport
 from app.engine.validate import validate
 
-router = APIRouter(prefix="/api/validate", tags=["validate"])
+router = APIRouter(prefix="/api/validate", tags=["validate"], route_class=ParsedBodyRoute)
 
 
 @router.post("", response_model=ValidationReport)
