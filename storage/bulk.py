@@ -62,7 +62,7 @@ def _converter(column_type: Any, dialect: Dialect) -> Convert:
         if isinstance(column_type, UTCDateTime):
             return _sqlite_datetime
         if isinstance(column_type, JSON) and column_type.none_as_null:
-            return _json_or_null
+            return json_or_null
         if isinstance(column_type, Boolean):
             return _sqlite_bool
     return column_type.dialect_impl(dialect).bind_processor(dialect)
@@ -77,7 +77,8 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _json_or_null(value: Any) -> str | None:
+def json_or_null(value: Any) -> str | None:
+    """A JSON column's value as SQLite stores it (``None``: SQL NULL)."""
     return None if value is None else json_text(value)
 
 

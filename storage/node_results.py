@@ -1,18 +1,18 @@
-"""Repository functions for a run's per-node results: one at a time (``upsert_node_result``)
-or many in a few statements (``store_node_results``, the run path's batches). The caller owns
-the transaction, as in ``storage.runs``."""
+"""Repository functions for a run's per-node results: one at a time (``upsert_node_result``),
+many in a few statements (``store_node_results``), or the run path's batches of settled nodes
+in one (``add_settled``). The caller owns the transaction, as in ``storage.runs``."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.bulk import insert_rows
+from storage.bulk import insert_rows, json_or_null
 from storage.models import NodeResult
 from storage.runs import _require_run, _table
 
@@ -140,3 +140,58 @@ def _fresh_rows(run_id: str, results: Sequence[Mapping[str, Any]]) -> list[dict[
 
 def _new_rows(run_id: str, entries: Iterable[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
     return [{**_ROW_DEFAULTS, "run_id": run_id, "node_id": nid, **fields} for nid, fields in entries]
+
+
+class Settled(NamedTuple):
+    """A node that settled in a run, as the run path hands it over: each node once, with no
+    row yet (``add_settled``)."""
+
+    node_id: str
+    type: str
+    status: str
+    reason: str | None
+    cache_key: str | None
+    started_at: float | None
+    """A Unix time."""
+    duration_s: float | None
+    outputs: Any
+    error: Any
+    provenance: Any
+
+    def as_row(self) -> dict[str, Any]:
+        """The entry ``store_node_results`` takes."""
+        row = self._asdict()
+        row["started_at"] = datetime.fromtimestamp(self.started_at, UTC) if self.started_at else None
+        return row
+
+
+_SQLITE_SETTLED = ("INSERT INTO node_results (run_id, node_id, type, status, reason, cache_key, cache_hit, "
+                   "started_at, duration_s, outputs, error, provenance) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)")
+
+
+def add_settled(session: Session, *, run_id: str, nodes: Sequence[Settled]) -> int:
+    """Store the results of nodes that settled in ``run_id``, as ``store_node_results`` stores
+    the same entries, in one statement. On SQLite each node becomes the driver's parameters in
+    one step, with no mapping in between (a 1,000-node run's rows were built three times:
+    5 ms of its end); a node that has a row already, or another database, takes
+    ``store_node_results``'s way. Returns how many were written."""
+    if not nodes:
+        return 0
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return store_node_results(session, run_id=run_id, results=[n.as_row() for n in nodes])
+    _require_run(session, run_id)
+    session.flush()
+    params = [(run_id, n.node_id, n.type, n.status, n.reason, n.cache_key, _sqlite_time(n.started_at), n.duration_s,
+               json_or_null(n.outputs), json_or_null(n.error), json_or_null(n.provenance)) for n in nodes]
+    try:
+        with session.begin_nested():
+            connection.exec_driver_sql(_SQLITE_SETTLED, params)
+        return len(nodes)
+    except IntegrityError:  # a node has a row already: merged
+        return store_node_results(session, run_id=run_id, results=[n.as_row() for n in nodes])
+
+
+def _sqlite_time(ts: float | None) -> str | None:
+    """What ``UTCDateTime`` writes on SQLite for the aware UTC datetime of ``ts``."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(" ", "microseconds")[:26] if ts else None

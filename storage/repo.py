@@ -37,7 +37,7 @@ from storage.leases import (
     run_claims,
     settle_lapsed,
 )
-from storage.node_results import store_node_results, upsert_node_result
+from storage.node_results import Settled, add_settled, store_node_results, upsert_node_result
 from storage.run_events import add_run_events, list_run_events
 from storage.runs import (
     INTERRUPTED_ERROR,
@@ -108,6 +108,8 @@ __all__ = [
     "undelete_graph",
     "update_graph_meta",
     "store_node_results",
+    "Settled",
+    "add_settled",
     "upsert_node_result",
     "user_for_token",
 ]

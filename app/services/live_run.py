@@ -13,6 +13,7 @@ from typing import Any
 from app.engine.context import CancelToken
 from app.engine.validate import CheckedGraph
 from app.engine.vocabulary import EventType
+from storage.node_results import Settled
 
 DONE = None
 """What a watcher's queue receives after the last event."""
@@ -38,7 +39,7 @@ class LiveRun:
     events: list[dict[str, Any]] = field(default_factory=list)
     unsaved: list[dict[str, Any]] = field(default_factory=list)
     watchers: list[Watcher] = field(default_factory=list)
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Settled] = field(default_factory=list)
     """Settled node results not written yet."""
     flushed_at: float = field(default_factory=time.monotonic)
     ended: tuple[str, Any, Any] | None = None
@@ -67,7 +68,7 @@ class LiveRun:
             self.ending = event
             self.unsaved.append(event)
 
-    def take_rows(self) -> list[dict[str, Any]]:
+    def take_rows(self) -> list[Settled]:
         with self.lock:
             out, self.rows = self.rows, []
             self.flushed_at = time.monotonic()

@@ -28,7 +28,6 @@ import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -244,15 +243,15 @@ class RunManager:
         }
         if live.replay is not None:
             provenance["replay"] = replay_report(live.replay, live.checked, result, provenance["libraries"])
-        never_ran = [self._row(r, None) for r in result.nodes.values() if r.status in (NodeStatus.PENDING, NodeStatus.CANCELLED) and not r.started_at]
+        never_ran = [self._settled(r, None) for r in result.nodes.values() if r.status in (NodeStatus.PENDING, NodeStatus.CANCELLED) and not r.started_at]
         self._finish(live, result.status, error, outputs, provenance, never_ran)
 
     def _finish(self, live: LiveRun, status: str, error: Any, outputs: dict[str, Any], provenance: dict[str, Any],
-                rows: list[dict[str, Any]] | None = None) -> None:
+                rows: list[repo.Settled] | None = None) -> None:
         """Write what is left and the run's end in one transaction, then tell the watchers."""
         with live.write_lock, self.sessions() as session, session.begin():
             repo.finish_run(session, run_id=live.id, status=status, error=error, outputs=outputs, provenance=provenance)
-            repo.store_node_results(session, run_id=live.id, results=live.take_rows() + (rows or []))
+            repo.add_settled(session, run_id=live.id, nodes=live.take_rows() + (rows or []))
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
             self._flush_cache(session, signatures=True)
         live.ended = (status, outputs, error)
@@ -264,7 +263,7 @@ class RunManager:
         outputs' summary for its event (big outputs are in the artifact store already)."""
         summary = {k: self.summary(v) for k, v in record.outputs.items()} if record.status in (NodeStatus.SUCCEEDED, NodeStatus.CACHED) else None
         with live.lock:
-            live.rows.append(self._row(record, summary))
+            live.rows.append(self._settled(record, summary))
             due = time.monotonic() - live.flushed_at >= FLUSH_INTERVAL_S
         if due:
             self._flush(live)
@@ -272,7 +271,7 @@ class RunManager:
 
     def _flush(self, live: LiveRun) -> None:
         with live.write_lock, self.sessions() as session, session.begin():
-            repo.store_node_results(session, run_id=live.id, results=live.take_rows())
+            repo.add_settled(session, run_id=live.id, nodes=live.take_rows())
             repo.add_run_events(session, run_id=live.id, events=live.take_unsaved())
             self._flush_cache(session)
 
@@ -306,16 +305,8 @@ class RunManager:
         return {"$artifact": ref.sha256, "mime": ref.mime, "size": ref.size, "url": f"/api/artifacts/{ref.sha256}"}
 
     @staticmethod
-    def _row(record: NodeRecord, outputs: Any) -> dict[str, Any]:
-        return {
-            "node_id": record.node_id,
-            "type": record.type,
-            "status": NodeStatus.CANCELLED if record.status == NodeStatus.PENDING else record.status,
-            "reason": record.reason,
-            "cache_key": record.cache_key or None,
-            "started_at": datetime.fromtimestamp(record.started_at, UTC) if record.started_at else None,
-            "duration_s": record.duration_s,
-            "outputs": outputs,
-            "error": record.error,
-            "provenance": node_provenance(record, outputs),
-        }
+    def _settled(record: NodeRecord, outputs: Any) -> repo.Settled:
+        return repo.Settled(
+            record.node_id, record.type, NodeStatus.CANCELLED if record.status == NodeStatus.PENDING else record.status,
+            record.reason, record.cache_key or None, record.started_at or None, record.duration_s, outputs,
+            record.error, node_provenance(record, outputs))

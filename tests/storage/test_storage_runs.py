@@ -282,3 +282,32 @@ def test_node_results_in_batches_insert_new_nodes_and_update_known_ones(
             "c": ("cancelled", None, None),
         }
         assert rows["b"].error == {"code": "node_error", "message": "no"}
+
+
+def test_settled_nodes_are_stored_as_the_batch_path_stores_them(
+    sessions: sessionmaker[Session], graph: tuple[Graph, GraphVersion]
+) -> None:
+    """The run path's one-statement insert (``add_settled``) stores what ``store_node_results``
+    stores for the same nodes, column for column; a node that already has a row is merged."""
+    started = 1_765_000_000.123456
+    nodes = [
+        repo.Settled("a", "t", "succeeded", "new node", "k" * 64, started, 0.5, {"text": "é\u2028"},
+                     None, {"node_version": 2, "output_hashes": {"x": "h"}}),
+        repo.Settled("b", "t", "failed", "", None, None, None, None, {"code": "node_error", "message": "no"}, None),
+    ]
+    fast, batch = _run(sessions, graph, "run-settled"), _run(sessions, graph, "run-batch")
+    with sessions() as s, s.begin():
+        assert repo.add_settled(s, run_id=fast, nodes=nodes) == 2
+        assert repo.store_node_results(s, run_id=batch, results=[n.as_row() for n in nodes]) == 2
+    columns = ("type", "status", "reason", "cache_key", "cache_hit", "started_at", "duration_s", "outputs", "error",
+               "provenance")
+    with sessions() as s:
+        stored = {run: {n.node_id: tuple(getattr(n, c) for c in columns) for n in repo.get_run(s, run_id=run).node_results}
+                  for run in (fast, batch)}
+    assert stored[fast] == stored[batch]
+    assert stored[fast]["a"][5] == datetime.fromtimestamp(started, UTC)
+    with sessions() as s, s.begin():  # "b" again, now with outputs: merged into its row
+        assert repo.add_settled(s, run_id=fast, nodes=[nodes[1]._replace(outputs={"text": "late"})]) == 1
+    with sessions() as s:
+        rows = {n.node_id: n for n in repo.get_run(s, run_id=fast).node_results}
+    assert (rows["b"].outputs, rows["b"].status, len(rows)) == ({"text": "late"}, "failed", 2)
