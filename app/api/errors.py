@@ -190,18 +190,15 @@ def strict_json(body: bytes) -> tuple[dict[str, Any] | None, Any]:
 
 
 def _nested_deeper(value: Any, limit: int) -> bool:
-    """Whether ``value`` nests containers more than ``limit`` levels deep (level by level,
-    so no recursion)."""
-    level, depth = [value], 1
+    """Whether ``value`` (parsed JSON: exact dicts and lists) nests containers more than
+    ``limit`` levels deep (level by level, so no recursion)."""
+    level, depth = ([value] if type(value) is dict or type(value) is list else []), 1
     while level:
         if depth > limit:
             return True
-        below = []
+        below: list[Any] = []
         for item in level:
-            if isinstance(item, dict):
-                below += [c for c in item.values() if isinstance(c, dict | list)]
-            elif isinstance(item, list):
-                below += [c for c in item if isinstance(c, dict | list)]
+            below.extend([c for c in (item.values() if type(item) is dict else item) if type(c) is dict or type(c) is list])
         level, depth = below, depth + 1
     return False
 
