@@ -83,7 +83,14 @@ def _page(session: Session, run_id: str, events: Sequence[Mapping[str, Any]]) ->
         seq, ts = event.get("seq"), event.get("ts")
         if type(seq) is int and type(ts) is float and event.keys() <= _EVENT_FIELDS:
             # the executor's own shape (``Event.to_json``): stored as it is, less the run id
-            page.append({k: v for k, v in event.items() if k != "run_id" and v is not None and (k != "data" or v)})
+            # (and a node id or data it gives as None or empty, which ``to_json`` leaves out)
+            kept = dict(event)
+            kept.pop("run_id", None)
+            if "node_id" in kept and kept["node_id"] is None:
+                del kept["node_id"]
+            if "data" in kept and not kept["data"]:
+                del kept["data"]
+            page.append(kept)
             next_seq = max(next_seq or 0, seq + 1)
             continue
         if seq is None:

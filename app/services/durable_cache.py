@@ -82,6 +82,9 @@ class DurableResultCache(ResultCache):
         return outputs, origin
 
     def _maybe_on_disk(self, key: str) -> bool:
+        on_disk = self._on_disk  # a run of new nodes asks for each: answered without the lock
+        if on_disk is not None and key not in on_disk and time.monotonic() - self._refreshed_at <= REFRESH_S:
+            return False
         with self._io:
             now = time.monotonic()
             if self._on_disk is None or (key not in self._on_disk and now - self._refreshed_at > REFRESH_S):
