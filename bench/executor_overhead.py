@@ -185,7 +185,9 @@ def server_rows(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
     """The same concat chain run by the bare engine (validate + run, in this process) and
     through a real `genaisys serve` on loopback, as the canvas runs it: `POST /api/runs`, then
     the run's websocket until ``run_finished`` (sent once the run's node results, events and
-    end are committed)."""
+    end are committed). Each row also says what a node adds past a 2-node run, on both sides:
+    the per-node cost without the run's fixed cost (the request, the websocket handshake, the
+    transactions), which a 100-node run cannot amortize."""
     import os
     import socket
     import subprocess
@@ -228,20 +230,30 @@ def server_rows(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
                         while orjson.loads(ws.recv(timeout=600))[-1]["type"] != "run_finished":
                             pass  # each message is a list of events; run_finished ends the last
 
-                for n in sizes:
-                    if n > MAX_NODES:
-                        continue
+                def pair(n: int) -> tuple[float, float]:
+                    """Best of ``repeat`` runs of an ``n``-node chain, bare and through the server."""
                     doc = concat_chain(n)
-                    fresh = iter([concat_chain(n, seed=f"s{i}") for i in range(repeat + 1)])
+                    fresh = iter([concat_chain(n, seed=f"s{n}-{i}") for i in range(repeat + 1)])
 
                     def bare(doc: dict[str, Any] = doc, n: int = n) -> None:
                         Executor(registry, ResultCache(max_entries=n * 2), backend=_NO_BACKEND).run(doc)
 
                     through_server(next(fresh))  # warm: the first request imports and caches
                     # every server run is of a new chain, so all its nodes run, as the bare engine's do
-                    t_bare, t_server = best(bare, repeat), best(lambda fresh=fresh: through_server(next(fresh)), repeat)
+                    return best(bare, repeat), best(lambda fresh=fresh: through_server(next(fresh)), repeat)
+
+                # a run's fixed cost (the request, the websocket, its transactions), measured on
+                # a 2-node chain, is told apart from what each node adds
+                base_bare, base_server = pair(2)
+                for n in sizes:
+                    if n > MAX_NODES:
+                        continue
+                    t_bare, t_server = pair(n)
+                    per_bare, per_server = (t_bare - base_bare) / (n - 2), (t_server - base_server) / (n - 2)
                     rows.append({"nodes": n, "bare_us_per_node": t_bare / n * 1e6, "server_us_per_node": t_server / n * 1e6,
-                                 "ratio": t_server / t_bare})
+                                 "ratio": t_server / t_bare, "fixed_server_ms": base_server * 1e3,
+                                 "fixed_bare_ms": base_bare * 1e3, "bare_us_per_added_node": per_bare * 1e6,
+                                 "server_us_per_added_node": per_server * 1e6, "added_node_ratio": per_server / per_bare})
         finally:
             proc.terminate()
             proc.wait(30)
@@ -278,10 +290,16 @@ def main() -> None:
     print(f"\n{'subgraphs':22} {'nodes run':>9} {'µs per node':>12}   (validate + expand + run, from the document)")
     for r in subgraphs:
         print(f"{r['graph']:22} {r['nodes_run'] or '':>9} {r['us_per_node']:12.2f}")
-    served = server_rows(args.sizes, max(1, args.repeat // 2))
-    print(f"\n{'concat chain':12} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   (µs per node)")
+    served = server_rows(args.sizes, max(3, args.repeat // 2))
+    print(f"\n{'concat chain':12} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   (µs per node, the run's fixed cost included)")
     for r in served:
         print(f"{'':12} {r['nodes']:>6} {r['bare_us_per_node']:12.1f} {r['server_us_per_node']:12.1f} {r['ratio']:6.2f}")
+    if served:
+        print(f"\n{'each node more':14} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   "
+              f"(µs per node past a 2-node run: {served[0]['fixed_bare_ms']:.2f} ms bare, {served[0]['fixed_server_ms']:.2f} ms served)")
+        for r in served:
+            print(f"{'':14} {r['nodes']:>6} {r['bare_us_per_added_node']:12.1f} {r['server_us_per_added_node']:12.1f} "
+                  f"{r['added_node_ratio']:6.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "benchmark": "executor_overhead",
