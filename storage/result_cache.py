@@ -13,31 +13,38 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, cast, delete, func, select, update
+from sqlalchemy import JSON, Table, bindparam, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CacheEntry, CacheScope
 from storage.sqltypes import utcnow
 
+_UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
+
 
 def _upsert(session: Session, model: type[CacheEntry] | type[CacheScope], rows: Sequence[Mapping[str, Any]],
             keep: Iterable[str] = ()) -> None:
-    """INSERT .. ON CONFLICT (primary key) DO UPDATE every column but the key and ``keep``."""
+    """INSERT .. ON CONFLICT (primary key) DO UPDATE every column but the key and ``keep``
+    (the statement built once per table, dialect and columns)."""
     table = model.__table__
     assert isinstance(table, Table)
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    elif dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
-    else:  # another database: one merge a row
+    if dialect not in ("sqlite", "postgresql"):  # another database: one merge a row
         for row in rows:
             session.merge(model(**row))
         return
-    keys = [c.name for c in table.primary_key.columns]
-    statement = dialect_insert(table)
-    changed = {c: statement.excluded[c] for c in rows[0] if c not in keys and c not in set(keep)}
-    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed), list(rows))
+    key = (table.name, dialect, tuple(rows[0]), tuple(keep))
+    statement = _UPSERTS.get(key)
+    if statement is None:
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
+        keys = [c.name for c in table.primary_key.columns]
+        insert = dialect_insert(table)
+        changed = {c: insert.excluded[c] for c in rows[0] if c not in keys and c not in set(keep)}
+        statement = _UPSERTS[key] = insert.on_conflict_do_update(index_elements=keys, set_=changed)
+    session.execute(statement, list(rows))
 
 
 def put_entries(session: Session, *, entries: Sequence[Mapping[str, Any]]) -> None:
@@ -116,6 +123,14 @@ def get_scope(session: Session, *, scope: str) -> CacheScope | None:
     return session.get(CacheScope, scope)
 
 
+_SCOPE_TABLE = CacheScope.__table__
+assert isinstance(_SCOPE_TABLE, Table)
+_TOUCH_SCOPES = (update(_SCOPE_TABLE).where(_SCOPE_TABLE.c.scope.in_(bindparam("names", expanding=True)))
+                 .values(updated_at=bindparam("now")))
+_READ_SCOPES = (select(_SCOPE_TABLE.c.scope, _SCOPE_TABLE.c.signatures, _SCOPE_TABLE.c.cleared_at)
+                .where(_SCOPE_TABLE.c.scope.in_(bindparam("names", expanding=True))))
+
+
 def put_scopes(session: Session, *, scopes: Mapping[str, Mapping[str, Any]]) -> None:
     """Merge each scope's node signatures into what is stored (a node's newer one wins).
 
@@ -142,10 +157,9 @@ def put_scopes(session: Session, *, scopes: Mapping[str, Mapping[str, Any]]) -> 
             index_elements=["scope"], set_={"signatures": merged, "updated_at": statement.excluded.updated_at}), rows)
         session.flush()
         return
-    names = list(scopes)
-    session.execute(update(table).where(table.c.scope.in_(names)).values(updated_at=now))  # the write lock, first
-    stored = {scope: (signatures, cleared) for scope, signatures, cleared in session.execute(
-        select(table.c.scope, table.c.signatures, table.c.cleared_at).where(table.c.scope.in_(names)))}
+    names = {"names": list(scopes)}
+    session.execute(_TOUCH_SCOPES, {**names, "now": now})  # the write lock, first
+    stored = {scope: (signatures, cleared) for scope, signatures, cleared in session.execute(_READ_SCOPES, names)}
     for row in rows:
         if (before := stored.get(row["scope"])) is not None:
             row["signatures"] = {**(before[0] or {}), **row["signatures"]}

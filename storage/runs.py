@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, or_, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -150,12 +150,8 @@ def mark_run_started(session: Session, *, run_id: str, started_at: datetime | No
     One compare-and-set update: loading the row first cost a 1-node run more than its node.
     With ``replica_id``, only the replica that claimed the run (or anyone, for an unclaimed
     run) may start it, and the claim becomes that replica's: a run starts once, on one replica."""
-    where = [_RUNS.c.id == run_id, _RUNS.c.status == RunStatus.QUEUED.value]
-    values: dict[str, Any] = {"status": RunStatus.RUNNING.value, "started_at": started_at or utcnow()}
-    if replica_id is not None:
-        where.append(or_(_RUNS.c.claimed_by == replica_id, _RUNS.c.claimed_by.is_(None)))
-        values["claimed_by"] = replica_id
-    changed = session.execute(_RUNS.update().where(*where).values(**values))
+    params = {"run": run_id, "at": started_at or utcnow(), "replica": replica_id}
+    changed = session.execute(_START if replica_id is None else _START_CLAIMED, params)
     if int(changed.rowcount) == 1:  # type: ignore[attr-defined]
         session.info.setdefault(_KNOWN_RUNS, set()).add(run_id)
         return
@@ -179,14 +175,9 @@ def finish_run(
     wanted = RunStatus(status)
     if wanted not in TERMINAL_RUN_STATUSES:
         raise ValueError(f"{wanted.value!r} is not a final run status")
-    values: dict[str, Any] = {"status": wanted.value, "finished_at": finished_at or utcnow(), "error": error,
-                              "outputs": outputs}
-    if provenance is not None:
-        values["provenance"] = provenance
-    changed = session.execute(
-        _RUNS.update().where(_RUNS.c.id == run_id, _RUNS.c.status.not_in(_TERMINAL))
-        .values(**values)
-    )
+    params = {"run": run_id, "status": wanted.value, "at": finished_at or utcnow(), "error": error,
+              "outputs": outputs, "provenance": provenance}
+    changed = session.execute(_FINISH if provenance is None else _FINISH_WITH_PROVENANCE, params)
     if int(changed.rowcount) == 1:  # type: ignore[attr-defined]
         session.info.setdefault(_KNOWN_RUNS, set()).add(run_id)
         return
@@ -274,6 +265,18 @@ _RUNS = _table(Run)
 """Runs' start and end are Core updates of the table: the ORM's bulk update (which looks for
 the row among the session's objects) cost a no-change re-run more than its twelve nodes."""
 _TERMINAL = [s.value for s in TERMINAL_RUN_STATUSES]
+
+# The run path's compare-and-set updates, built once (building them took longer than running
+# them, on a run of a few nodes): the run's id as ``run``, the time as ``at``.
+_START = (_RUNS.update().where(_RUNS.c.id == bindparam("run"), _RUNS.c.status == RunStatus.QUEUED.value)
+          .values(status=RunStatus.RUNNING.value, started_at=bindparam("at")))
+_START_CLAIMED = (_RUNS.update().where(_RUNS.c.id == bindparam("run"), _RUNS.c.status == RunStatus.QUEUED.value,
+                                        or_(_RUNS.c.claimed_by == bindparam("replica"), _RUNS.c.claimed_by.is_(None)))
+                  .values(status=RunStatus.RUNNING.value, started_at=bindparam("at"), claimed_by=bindparam("replica")))
+_ENDING = _RUNS.update().where(_RUNS.c.id == bindparam("run"), _RUNS.c.status.not_in(_TERMINAL))
+_FINISH = _ENDING.values(status=bindparam("status"), finished_at=bindparam("at"), error=bindparam("error"),
+                         outputs=bindparam("outputs"))
+_FINISH_WITH_PROVENANCE = _FINISH.values(provenance=bindparam("provenance"))
 
 _KNOWN_RUNS = "genaisys.known_runs"
 """``session.info`` key: the runs this session has seen exist (runs are never deleted but with
