@@ -124,8 +124,9 @@ class DurableResultCache(ResultCache):
         if before == signature and not before.cleared:
             return  # what is stored already says it: a no-change run writes no signatures
         with self._lock:
-            self._dirty.setdefault(scope, {})[node_id] = [signature.type_id, signature.version, signature.params_hash,
-                                                         list(signature.input_keys), time.time(), signature.content]
+            # a tuple of texts and numbers, which the collector stops tracking (stored as a list)
+            self._dirty.setdefault(scope, {})[node_id] = (signature.type_id, signature.version, signature.params_hash,
+                                                         signature.input_keys, time.time(), signature.content)
 
     def last_signature(self, scope: str, node_id: str) -> Signature | None:
         if scope not in self._scopes_loaded:
