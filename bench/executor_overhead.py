@@ -170,18 +170,20 @@ def nested_rows(repeat: int) -> list[dict[str, Any]]:
     return rows
 
 
-def concat_chain(n: int, seed: str = "a") -> dict[str, Any]:
+def concat_chain(n: int, seed: str = "a", grow: bool = True) -> dict[str, Any]:
     """A chain of the shipped ``utility.concat`` node: what the server runs in the rows below;
     each ``seed`` makes every node's cache key new, so the server's result cache never
-    answers for the engine."""
+    answers for the engine. Each node adds a character to its text (the issue's chain: the
+    outputs, kept and sent, grow with the chain), or with ``grow=False`` passes it on as it is
+    (every output the seed's size)."""
     nodes = [{"id": "n0", "type": "io.text_input", "params": {"value": seed}}]
-    nodes += [{"id": f"n{i}", "type": "utility.concat", "params": {"b": "x"}} for i in range(1, n)]
+    nodes += [{"id": f"n{i}", "type": "utility.concat", "params": {"b": "x" if grow else ""}} for i in range(1, n)]
     edges = [{"id": f"e{i}", "source": f"n{i - 1}", "source_port": "text", "target": f"n{i}", "target_port": "a"}
              for i in range(1, n)]
     return {"schema": "genaisys.graph/1", "name": f"concat{n}", "nodes": nodes, "edges": edges}
 
 
-def server_rows(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
+def server_rows(sizes: list[int], repeat: int, grow: bool = True) -> list[dict[str, Any]]:
     """The same concat chain run by the bare engine (validate + run, in this process) and
     through a real `genaisys serve` on loopback, as the canvas runs it: `POST /api/runs`, then
     the run's websocket until ``run_finished`` (sent once the run's node results, events and
@@ -232,8 +234,8 @@ def server_rows(sizes: list[int], repeat: int) -> list[dict[str, Any]]:
 
                 def pair(n: int) -> tuple[float, float]:
                     """Best of ``repeat`` runs of an ``n``-node chain, bare and through the server."""
-                    doc = concat_chain(n)
-                    fresh = iter([concat_chain(n, seed=f"s{n}-{i}") for i in range(repeat + 1)])
+                    doc = concat_chain(n, grow=grow)
+                    fresh = iter([concat_chain(n, seed=f"s{n}-{i}-{grow}", grow=grow) for i in range(repeat + 1)])
 
                     def bare(doc: dict[str, Any] = doc, n: int = n) -> None:
                         Executor(registry, ResultCache(max_entries=n * 2), backend=_NO_BACKEND).run(doc)
@@ -290,16 +292,19 @@ def main() -> None:
     print(f"\n{'subgraphs':22} {'nodes run':>9} {'µs per node':>12}   (validate + expand + run, from the document)")
     for r in subgraphs:
         print(f"{r['graph']:22} {r['nodes_run'] or '':>9} {r['us_per_node']:12.2f}")
-    served = server_rows(args.sizes, max(3, args.repeat // 2))
-    print(f"\n{'concat chain':12} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   (µs per node, the run's fixed cost included)")
-    for r in served:
-        print(f"{'':12} {r['nodes']:>6} {r['bare_us_per_node']:12.1f} {r['server_us_per_node']:12.1f} {r['ratio']:6.2f}")
-    if served:
-        print(f"\n{'each node more':14} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   "
-              f"(µs per node past a 2-node run: {served[0]['fixed_bare_ms']:.2f} ms bare, {served[0]['fixed_server_ms']:.2f} ms served)")
-        for r in served:
-            print(f"{'':14} {r['nodes']:>6} {r['bare_us_per_added_node']:12.1f} {r['server_us_per_added_node']:12.1f} "
-                  f"{r['added_node_ratio']:6.2f}")
+    served = {label: server_rows(args.sizes, max(3, args.repeat // 2), grow=grow)
+              for label, grow in (("growing", True), ("constant", False))}
+    for label, rows_ in served.items():
+        print(f"\n{'concat chain':14} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   "
+              f"(outputs {label}; µs per node, the run's fixed cost included)")
+        for r in rows_:
+            print(f"{'':14} {r['nodes']:>6} {r['bare_us_per_node']:12.1f} {r['server_us_per_node']:12.1f} {r['ratio']:6.2f}")
+        if rows_:
+            print(f"{'each node more':14} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   "
+                  f"(µs per node past a 2-node run: {rows_[0]['fixed_bare_ms']:.2f} ms bare, {rows_[0]['fixed_server_ms']:.2f} ms served)")
+            for r in rows_:
+                print(f"{'':14} {r['nodes']:>6} {r['bare_us_per_added_node']:12.1f} {r['server_us_per_added_node']:12.1f} "
+                      f"{r['added_node_ratio']:6.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "benchmark": "executor_overhead",
@@ -308,7 +313,8 @@ def main() -> None:
         "goal_us_per_node": 20,
         "rows": rows,
         "subgraphs": subgraphs,
-        "server_path": served,
+        "server_path": served["growing"],
+        "server_path_constant_outputs": served["constant"],
     }, indent=2))
     print(f"\nwrote {args.out}")
 
