@@ -61,7 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine, sessions = open_database(settings)
-        stop_checkpoints = background_checkpoints(engine)  # SQLite: no commit waits for the WAL's copy-back
         replica, replica_lock = (settings.replica_id, None) if settings.replica_id else hold_replica_id(settings.data_dir)
         with sessions() as session, session.begin():
             # ours (this replica id's, from before a crash), lapsed ones (a dead replica's) and
@@ -86,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         evaluations = EvalManager(executor, sessions, show=manager.summary,  # the runs' cache and models
                                   replica_id=replica, lease_s=settings.run_lease_s)  # its keeper renews them
         app.state.artifacts, app.state.runs, app.state.evals = store, manager, evaluations
+        stop_checkpoints = background_checkpoints(engine)  # SQLite: no commit waits for the WAL's copy-back
         manager.start()
         if settings.warm_start and settings.backend == "thread":  # Ray workers keep their own models
             warm_start(sessions, registry)
