@@ -77,6 +77,12 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
     return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
+def sqlite_time(ts: float | None) -> str | None:
+    """What ``_sqlite_datetime`` writes for the aware UTC datetime of the Unix time ``ts``, in
+    one step (the run path's rows give their start as a Unix time)."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(" ", "microseconds")[:26] if ts else None
+
+
 def json_or_null(value: Any) -> str | None:
     """A JSON column's value as SQLite stores it (``None``: SQL NULL)."""
     return None if value is None else json_text(value)

@@ -19,6 +19,8 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, event
 
+from storage.db import is_sqlite_file
+
 log = logging.getLogger("genaisys.storage")
 
 SAFETY_PAGES = 10_000
@@ -32,9 +34,9 @@ commits, one checkpoint)."""
 def background_checkpoints(engine: Engine) -> Callable[[], None] | None:
     """Check-point ``engine``'s WAL in a thread of its own from now on; the function that stops
     it (a last checkpoint first). None for a database that is not a SQLite file."""
-    database = engine.url.database or ""
-    if engine.dialect.name != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
+    if not is_sqlite_file(engine.url):
         return None
+    database = engine.url.database or ""
 
     def tune(dbapi_connection: object, _record: object) -> None:
         cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]

@@ -36,7 +36,8 @@ MIGRATION_LOCK = 0x67656E61697379  # PostgreSQL advisory lock key of schema upgr
 _MIGRATING = threading.Lock()
 
 
-def _is_sqlite_file(url: URL) -> bool:
+def is_sqlite_file(url: URL) -> bool:
+    """Whether ``url`` names a SQLite database in a file (not in memory)."""
     database = url.database or ""
     in_memory = database in ("", ":memory:") or database.startswith("file:")
     return url.get_backend_name() == "sqlite" and not in_memory
@@ -74,7 +75,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
                                "pip install 'genaisys-studio[postgres]'") from None
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, **kwargs)
-    if _is_sqlite_file(parsed):
+    if is_sqlite_file(parsed):
         Path(parsed.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
     connect_args = dict(kwargs.pop("connect_args", {}))
     # Sessions are used from FastAPI's thread pool and the executor's threads.

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.bulk import insert_rows, json_or_null
+from storage.bulk import insert_rows, json_or_null, sqlite_time
 from storage.models import NodeResult
 from storage.runs import _require_run, _table
 
@@ -182,7 +182,7 @@ def add_settled(session: Session, *, run_id: str, nodes: Sequence[Settled]) -> i
         return store_node_results(session, run_id=run_id, results=[n.as_row() for n in nodes])
     _require_run(session, run_id)
     session.flush()
-    params = [(run_id, n.node_id, n.type, n.status, n.reason, n.cache_key, _sqlite_time(n.started_at), n.duration_s,
+    params = [(run_id, n.node_id, n.type, n.status, n.reason, n.cache_key, sqlite_time(n.started_at), n.duration_s,
                json_or_null(n.outputs), json_or_null(n.error), json_or_null(n.provenance)) for n in nodes]
     try:
         with session.begin_nested():
@@ -190,8 +190,3 @@ def add_settled(session: Session, *, run_id: str, nodes: Sequence[Settled]) -> i
         return len(nodes)
     except IntegrityError:  # a node has a row already: merged
         return store_node_results(session, run_id=run_id, results=[n.as_row() for n in nodes])
-
-
-def _sqlite_time(ts: float | None) -> str | None:
-    """What ``UTCDateTime`` writes on SQLite for the aware UTC datetime of ``ts``."""
-    return datetime.fromtimestamp(ts, UTC).isoformat(" ", "microseconds")[:26] if ts else None

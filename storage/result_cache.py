@@ -19,6 +19,13 @@ from sqlalchemy.orm import Session
 from storage.models import CacheEntry, CacheScope
 from storage.sqltypes import utcnow
 
+
+def _as_table(model: type[CacheEntry] | type[CacheScope]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
 _UPSERTS: dict[tuple[str, str, tuple[str, ...], tuple[str, ...]], Any] = {}
 
 
@@ -26,8 +33,7 @@ def _upsert(session: Session, model: type[CacheEntry] | type[CacheScope], rows: 
             keep: Iterable[str] = ()) -> None:
     """INSERT .. ON CONFLICT (primary key) DO UPDATE every column but the key and ``keep``
     (the statement built once per table, dialect and columns)."""
-    table = model.__table__
-    assert isinstance(table, Table)
+    table = _as_table(model)
     dialect = session.get_bind().dialect.name
     if dialect not in ("sqlite", "postgresql"):  # another database: one merge a row
         for row in rows:
@@ -123,8 +129,7 @@ def get_scope(session: Session, *, scope: str) -> CacheScope | None:
     return session.get(CacheScope, scope)
 
 
-_SCOPE_TABLE = CacheScope.__table__
-assert isinstance(_SCOPE_TABLE, Table)
+_SCOPE_TABLE = _as_table(CacheScope)
 _TOUCH_SCOPES = (update(_SCOPE_TABLE).where(_SCOPE_TABLE.c.scope.in_(bindparam("names", expanding=True)))
                  .values(updated_at=bindparam("now")))
 _READ_SCOPES = (select(_SCOPE_TABLE.c.scope, _SCOPE_TABLE.c.signatures, _SCOPE_TABLE.c.cleared_at)
@@ -145,13 +150,11 @@ def put_scopes(session: Session, *, scopes: Mapping[str, Mapping[str, Any]]) -> 
     now = utcnow()
     rows: list[dict[str, Any]] = [{"scope": scope, "signatures": dict(signatures), "updated_at": now, "cleared_at": None}
                                   for scope, signatures in scopes.items()]
-    table = CacheScope.__table__
-    assert isinstance(table, Table)
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import JSONB
         from sqlalchemy.dialects.postgresql import insert as pg_insert
-        statement = pg_insert(table)
-        merged = cast(cast(table.c.signatures, JSONB).op("||")(cast(statement.excluded.signatures, JSONB)), JSON)
+        statement = pg_insert(_SCOPE_TABLE)
+        merged = cast(cast(_SCOPE_TABLE.c.signatures, JSONB).op("||")(cast(statement.excluded.signatures, JSONB)), JSON)
         # ``cleared_at`` is kept: whether a stored signature predates a clear is the row's business
         session.execute(statement.on_conflict_do_update(
             index_elements=["scope"], set_={"signatures": merged, "updated_at": statement.excluded.updated_at}), rows)

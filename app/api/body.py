@@ -18,9 +18,7 @@ from app.api.errors import PARSED_BODY
 
 class _ParsedRequest(Request):
     async def json(self) -> Any:
-        if PARSED_BODY in self.scope:
-            return self.scope[PARSED_BODY]
-        return await super().json()
+        return self.scope[PARSED_BODY]
 
 
 class ParsedBodyRoute(APIRoute):

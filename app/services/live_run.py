@@ -13,10 +13,10 @@ from typing import Any
 from app.engine.context import CancelToken
 from app.engine.validate import CheckedGraph
 from app.engine.vocabulary import EventType
-from storage.node_results import Settled
+from storage.repo import Settled
 
 DONE = None
-"""What a watcher's queue receives after the last event."""
+"""What ends a watcher's stream, after the last event."""
 
 
 @dataclass
