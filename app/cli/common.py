@@ -45,7 +45,6 @@ def report_invalid(where: str, problems: list[Any], as_json: bool) -> int:
     return EXIT_INVALID
 
 
-
 def add_backend_arguments(parser: Any) -> None:
     """``--backend`` and ``--ray-address``, for the commands that run nodes (serve, run)."""
     parser.add_argument("--backend", choices=("thread", "ray"), default=None,
