@@ -27,6 +27,7 @@ from storage.graphs import (
     soft_delete_graph,
     undelete_graph,
     update_graph_meta,
+    version_to_run,
 )
 from storage.leases import (
     db_now,
@@ -49,6 +50,7 @@ from storage.runs import (
     mark_interrupted,
     mark_run_started,
     record_artifact,
+    record_run,
 )
 from storage.shares import create_share, get_share, list_shares, resolve_share, revoke_share
 from storage.users import (
@@ -72,6 +74,7 @@ __all__ = [
     "record_case",
     "create_graph",
     "create_run",
+    "record_run",
     "create_share",
     "create_user",
     "finish_run",
@@ -107,6 +110,7 @@ __all__ = [
     "soft_delete_graph",
     "undelete_graph",
     "update_graph_meta",
+    "version_to_run",
     "store_node_results",
     "Settled",
     "add_settled",

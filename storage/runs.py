@@ -31,10 +31,20 @@ INTERRUPTED_ERROR: dict[str, Any] = {
 _OPEN_NODE_STATUSES = (NodeStatus.PENDING, NodeStatus.RUNNING)
 
 
-def create_run(
+def create_run(session: Session, *, run_id: str | None = None, **fields: Any) -> Run:
+    """Record a new run (``record_run``'s arguments, ``run_id`` made up when not given) and
+    return it as a loaded row."""
+    run_id = run_id or new_id()
+    record_run(session, run_id=run_id, **fields)
+    run = session.get(Run, run_id)
+    assert run is not None
+    return run
+
+
+def record_run(
     session: Session,
     *,
-    run_id: str | None = None,
+    run_id: str,
     graph_id: str | None = None,
     graph_version_id: str | None = None,
     document: dict[str, Any],
@@ -44,22 +54,20 @@ def create_run(
     provenance: dict[str, Any] | None = None,
     claimed_by: str | None = None,
     lease_until: datetime | None = None,
-) -> Run:
+) -> str | None:
     """Record a new run of ``document`` (the graph as it will run), owned by ``owner_id``
-    or, when that is not given, by its graph's owner.
+    or, when that is not given, by its graph's owner; the owner it was recorded with.
 
     ``graph_version_id`` ties the run to a saved version (its graph is filled in);
     an unsaved document runs with neither id. ``claimed_by`` names the replica that will
-    execute it, its claim good until ``lease_until`` (``storage.leases``).
+    execute it, its claim good until ``lease_until`` (``storage.leases``). One prebuilt
+    insert, not the ORM's unit of work: that took most of a small run's submission.
     """
     status = RunStatus(status)
     number = None
     graph_owner: str | None = None
     if graph_version_id is not None:  # its graph, number and owner in one row, never its document
-        found = session.execute(
-            select(GraphVersion.graph_id, GraphVersion.number, Graph.owner_id)
-            .join(Graph, Graph.id == GraphVersion.graph_id).where(GraphVersion.id == graph_version_id)
-        ).one_or_none()
+        found = session.execute(_VERSION_OWNER, {"version": graph_version_id}).one_or_none()
         if found is None:
             raise NotFound("graph version", graph_version_id)
         if graph_id is not None and graph_id != found.graph_id:
@@ -69,34 +77,24 @@ def create_run(
             )
         graph_id, number, graph_owner = found.graph_id, found.number, found.owner_id
     elif graph_id is not None:
-        row = session.execute(select(Graph.id, Graph.owner_id).where(Graph.id == graph_id)).one_or_none()
+        row = session.execute(_GRAPH_OWNER, {"graph": graph_id}).one_or_none()
         if row is None:
             raise NotFound("graph", graph_id)
         graph_owner = row.owner_id
     if owner_id is None and graph_id is not None:  # e.g. a demo's run: its graph's owner keeps it
         owner_id = graph_owner
     now = utcnow()
-    run = Run(
-        id=run_id or new_id(),
-        graph_id=graph_id,
-        graph_version_id=graph_version_id,
-        graph_version_number=number,
-        document=document,
-        inputs=inputs or {},
-        status=status.value,
-        created_at=now,
-        started_at=now if status is RunStatus.RUNNING else None,
-        owner_id=owner_id,
-        provenance=provenance,
-        claimed_by=claimed_by,
-        lease_until=lease_until,
-    )
-    session.add(run)
     try:
-        session.flush()
+        session.execute(_INSERT_RUN, {
+            "id": run_id, "graph_id": graph_id, "graph_version_id": graph_version_id, "graph_version_number": number,
+            "document": document, "inputs": inputs or {}, "status": status.value, "created_at": now,
+            "started_at": now if status is RunStatus.RUNNING else None, "finished_at": None, "error": None,
+            "outputs": None, "provenance": provenance, "owner_id": owner_id, "claimed_by": claimed_by,
+            "lease_until": lease_until,
+        })
     except IntegrityError:
-        raise ValueError(f"run {run.id!r} already exists; pick another run id") from None
-    return run
+        raise ValueError(f"run {run_id!r} already exists; pick another run id") from None
+    return owner_id
 
 
 def get_run(session: Session, *, run_id: str, owner_id: str | None = None) -> Run:
@@ -265,6 +263,10 @@ _RUNS = _table(Run)
 """Runs' start and end are Core updates of the table: the ORM's bulk update (which looks for
 the row among the session's objects) cost a no-change re-run more than its twelve nodes."""
 _TERMINAL = [s.value for s in TERMINAL_RUN_STATUSES]
+_INSERT_RUN = _RUNS.insert()
+_VERSION_OWNER = (select(GraphVersion.graph_id, GraphVersion.number, Graph.owner_id)
+                  .join(Graph, Graph.id == GraphVersion.graph_id).where(GraphVersion.id == bindparam("version")))
+_GRAPH_OWNER = select(Graph.id, Graph.owner_id).where(Graph.id == bindparam("graph"))
 
 # The run path's compare-and-set updates, built once (building them took longer than running
 # them, on a run of a few nodes): the run's id as ``run``, the time as ``at``.

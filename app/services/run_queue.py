@@ -111,11 +111,10 @@ class RunManager:
         reserved = False
         try:
             with self.sessions() as session, session.begin():
-                run = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
-                                      document=document, inputs=inputs, owner_id=owner_id,
-                                      provenance={"replay": replay.header()} if replay else None,
-                                      claimed_by=self.replica_id, lease_until=repo.lease_until(session, self.lease_s))
-                owner_id = run.owner_id  # as recorded: a run without one is its graph owner's
+                owner_id = repo.record_run(  # as recorded: a run without one is its graph owner's
+                    session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id, document=document,
+                    inputs=inputs, owner_id=owner_id, provenance={"replay": replay.header()} if replay else None,
+                    claimed_by=self.replica_id, lease_until=repo.lease_until(session, self.lease_s))
                 self._queue.reserve(owner_id)  # a full line rolls the row back
                 reserved = True
         except BaseException:
@@ -136,9 +135,9 @@ class RunManager:
         apply_inputs(checked, inputs)
         run_id = uuid.uuid4().hex
         with self.sessions() as session, session.begin():
-            owner_id = repo.create_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
+            owner_id = repo.record_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
                                        document=document, inputs=inputs, owner_id=owner_id, claimed_by=self.replica_id,
-                                       lease_until=repo.lease_until(session, self.lease_s)).owner_id
+                                       lease_until=repo.lease_until(session, self.lease_s))
         live = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, listener=listener)
         self._live[run_id] = live
         with self.leases.kept():  # a long run outlives its first lease; a server would settle it
