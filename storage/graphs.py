@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -207,6 +207,28 @@ def get_version(session: Session, *, graph_id: str, number: int) -> GraphVersion
     if version is None:
         raise NotFound("graph version", f"{graph_id}@{number}")
     return version
+
+
+def version_to_run(
+    session: Session, *, graph_id: str, number: int | None = None, owner_id: str | None = None
+) -> tuple[str, dict[str, Any]]:
+    """The id and document of version ``number`` (the latest if None) of a graph that is not
+    deleted, for a run: one prebuilt query, not the two rows ``get_graph`` and ``get_version``
+    load (on a small run, reading them cost more than running it). Raises their NotFound."""
+    found = session.execute(_VERSION_TO_RUN, {"graph": graph_id, "number": number}).one_or_none()
+    if found is None or (owner_id is not None and found.owner_id != owner_id):
+        graph = get_graph(session, graph_id=graph_id, owner_id=owner_id)  # says what is missing
+        get_version(session, graph_id=graph_id, number=number or graph.latest_version)
+        raise NotFound("graph version", f"{graph_id}@{number}")  # gone since: a concurrent delete
+    return found.id, found.document
+
+
+_VERSION_TO_RUN = (
+    select(GraphVersion.id, GraphVersion.document, Graph.owner_id)
+    .join(Graph, Graph.id == GraphVersion.graph_id)
+    .where(Graph.id == bindparam("graph"), Graph.deleted_at.is_(None),
+           GraphVersion.number == func.coalesce(bindparam("number", type_=GraphVersion.number.type), Graph.latest_version))
+)
 
 
 def get_latest_version(session: Session, *, graph_id: str) -> GraphVersion:

@@ -3,7 +3,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
 from app.api.body import ParsedBodyRoute
 from app.api.deps import OwnerDep, RegistryDep, RunsDep, SessionDep, owner_of
@@ -46,9 +46,7 @@ def create_run(body: RunCreate, session: SessionDep, registry: RegistryDep, runs
             repo.get_graph(session, graph_id=body.graph_id, owner_id=owner)
         document = body.document
     elif body.graph_id is not None:
-        graph = repo.get_graph(session, graph_id=body.graph_id, owner_id=owner)
-        version = repo.get_version(session, graph_id=graph.id, number=body.version or graph.latest_version)
-        document, version_id = version.document, version.id
+        version_id, document = repo.version_to_run(session, graph_id=body.graph_id, number=body.version, owner_id=owner)
     else:
         raise ApiError(422, "invalid_request", "give graph_id (and optionally version) or a document to run")
     session.rollback()  # end the read transaction before the run manager writes
@@ -211,15 +209,13 @@ def _record(session: Any, run: Any) -> list[dict[str, Any]]:
 async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: RunsDep, owner: OwnerDep) -> Any:
     """Run a saved graph as an API: inputs in, outputs out. Waits up to ``timeout_s``; a run
     still going then answers 202 with its id to poll (``GET /api/runs/{id}``)."""
-    def prepare() -> tuple[str, Any, Any]:
+    def submit() -> str:  # on a worker thread, as a sync route's work is: it reads and writes the database
         with runs.sessions() as session:
-            graph = repo.get_graph(session, graph_id=graph_id, owner_id=owner)
-            version = repo.get_version(session, graph_id=graph_id, number=body.version or graph.latest_version)
-            return version.id, version.document, version.number
+            version_id, document = repo.version_to_run(session, graph_id=graph_id, number=body.version, owner_id=owner)
+        return submit_run(runs, registry, document, body.inputs, graph_id=graph_id, graph_version_id=version_id,
+                          owner_id=owner, invalid="the saved graph has {n} problem(s); fix and save it first")
 
-    version_id, document, _ = await asyncio.to_thread(prepare)
-    run_id = submit_run(runs, registry, document, body.inputs, graph_id=graph_id, graph_version_id=version_id,
-                        owner_id=owner, invalid="the saved graph has {n} problem(s); fix and save it first")
+    run_id = await asyncio.to_thread(submit)
     live = runs.live(run_id)
     if live is not None:
         watcher = live.watch(asyncio.get_running_loop())
@@ -236,9 +232,10 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
         status, outputs, error = run.status, run.outputs, run.error
     result = GraphRunResult(run_id=run_id, status=status, outputs=outputs, error=error,
                             run_url=f"/api/runs/{run_id}", events_url=f"/api/runs/{run_id}/events")
-    if status in (RunStatus.QUEUED, RunStatus.RUNNING):
-        return JSONResponse(result.model_dump(), status_code=202)
-    return result
+    # built as the schema says, and sent as it is: the response model's second validation and
+    # encoding cost a small run a tenth of its time
+    return Response(result.model_dump_json(), status_code=202 if status in OPEN else 200,
+                    media_type="application/json")
 
 
 async def _drain(watcher: Watcher) -> None:
