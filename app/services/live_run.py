@@ -74,11 +74,14 @@ class LiveRun:
             self.flushed_at = time.monotonic()
         return out
 
-    def watch(self, loop: asyncio.AbstractEventLoop) -> Watcher:
-        """A watcher on ``loop`` whose first batch is every event so far, then the live ones."""
-        watcher = Watcher(loop)
+    def watch(self, loop: asyncio.AbstractEventLoop, *, end_only: bool = False) -> Watcher:
+        """A watcher on ``loop`` whose first batch is every event so far, then the live ones;
+        with ``end_only``, one told only that the stream ended (a caller that waits for the
+        run's end, not its events, and should not wake for every batch of them)."""
+        watcher = Watcher(loop, end_only=end_only)
         with self.lock:
-            watcher.pending.extend(self.events)
+            if not end_only:
+                watcher.pending.extend(self.events)
             if self.finished:
                 watcher.pending.append(DONE)
             else:
@@ -110,16 +113,19 @@ class Watcher:
     as one batch (a wake-up, or a queue operation, per event made the worker and the loop
     trade the interpreter lock thousands of times a run)."""
 
-    __slots__ = ("loop", "pending", "lock", "ready")
+    __slots__ = ("loop", "pending", "lock", "ready", "end_only")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, *, end_only: bool = False) -> None:
         self.loop = loop
+        self.end_only = end_only
         self.pending: list[Any] = []
         self.lock = threading.Lock()
         self.ready = asyncio.Event()  # made on the loop's thread; set only there
         self.ready.set()  # what ``watch`` put in first
 
     def push(self, item: Any) -> None:
+        if self.end_only and item is not DONE:
+            return
         with self.lock:
             self.pending.append(item)
             if len(self.pending) > 1:

@@ -218,7 +218,7 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
     run_id = await asyncio.to_thread(submit)
     live = runs.live(run_id)
     if live is not None:
-        watcher = live.watch(asyncio.get_running_loop())
+        watcher = live.watch(asyncio.get_running_loop(), end_only=True)  # the outputs, not the events
         try:
             await asyncio.wait_for(_drain(watcher), timeout=body.timeout_s)
         except TimeoutError:
