@@ -130,10 +130,11 @@ def get_scope(session: Session, *, scope: str) -> CacheScope | None:
 
 
 _SCOPE_TABLE = _as_table(CacheScope)
-_TOUCH_SCOPES = (update(_SCOPE_TABLE).where(_SCOPE_TABLE.c.scope.in_(bindparam("names", expanding=True)))
-                 .values(updated_at=bindparam("now")))
-_READ_SCOPES = (select(_SCOPE_TABLE.c.scope, _SCOPE_TABLE.c.signatures, _SCOPE_TABLE.c.cleared_at)
-                .where(_SCOPE_TABLE.c.scope.in_(bindparam("names", expanding=True))))
+# one scope a statement (a run writes one, its graph's): a list parameter is expanded by
+# SQLAlchemy on every execution, which cost more than the statement
+_TOUCH_SCOPE = update(_SCOPE_TABLE).where(_SCOPE_TABLE.c.scope == bindparam("name")).values(updated_at=bindparam("now"))
+_READ_SCOPE = (select(_SCOPE_TABLE.c.signatures, _SCOPE_TABLE.c.cleared_at)
+               .where(_SCOPE_TABLE.c.scope == bindparam("name")))
 
 
 def put_scopes(session: Session, *, scopes: Mapping[str, Mapping[str, Any]]) -> None:
@@ -160,11 +161,9 @@ def put_scopes(session: Session, *, scopes: Mapping[str, Mapping[str, Any]]) -> 
             index_elements=["scope"], set_={"signatures": merged, "updated_at": statement.excluded.updated_at}), rows)
         session.flush()
         return
-    names = {"names": list(scopes)}
-    session.execute(_TOUCH_SCOPES, {**names, "now": now})  # the write lock, first
-    stored = {scope: (signatures, cleared) for scope, signatures, cleared in session.execute(_READ_SCOPES, names)}
     for row in rows:
-        if (before := stored.get(row["scope"])) is not None:
+        session.execute(_TOUCH_SCOPE, {"name": row["scope"], "now": now})  # the write lock, first
+        if (before := session.execute(_READ_SCOPE, {"name": row["scope"]}).first()) is not None:
             row["signatures"] = {**(before[0] or {}), **row["signatures"]}
             row["cleared_at"] = before[1]
     _upsert(session, CacheScope, rows)
