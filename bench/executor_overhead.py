@@ -183,19 +183,29 @@ def concat_chain(n: int, seed: str = "a", grow: bool = True) -> dict[str, Any]:
     return {"schema": "genaisys.graph/1", "name": f"concat{n}", "nodes": nodes, "edges": edges}
 
 
-def server_rows(sizes: list[int], repeat: int, grow: bool = True) -> list[dict[str, Any]]:
+ROUTES = {"api": "POST /api/graphs/{id}/run", "canvas": "POST /api/runs + websocket"}
+
+
+def server_rows(sizes: list[int], repeat: int, grow: bool = True) -> dict[str, list[dict[str, Any]]]:
     """The same concat chain run by the bare engine (validate + run, in this process) and
-    through a real `genaisys serve` on loopback, as the canvas runs it: `POST /api/runs`, then
-    the run's websocket until ``run_finished`` (sent once the run's node results, events and
-    end are committed). Each row also says what a node adds past a 2-node run, on both sides:
-    the per-node cost without the run's fixed cost (the request, the websocket handshake, the
-    transactions), which a 100-node run cannot amortize."""
+    through a real `genaisys serve` on loopback by two routes, a run ending once its node
+    results, events and end are committed:
+      api     ``POST /api/graphs/{id}/run`` on the saved chain (the graph as an API, the route
+              the issue measured), which answers with the run's outputs; each run gives the
+              chain's first node a new value, so every node runs (the bench checks it)
+      canvas  ``POST /api/runs`` with the document, then the run's websocket until
+              ``run_finished``, as the canvas runs a graph; each run is of a new chain
+    Each row also says what a node adds past a 2-node run, on both sides: the per-node cost
+    without the run's fixed cost (the request, the transactions, for the canvas the websocket
+    handshake), which a 100-node run cannot amortize. The client is the standard library's
+    (a kept-alive connection; orjson for JSON, as a browser's is native code): httpx's own
+    Python cost 0.1-0.3 ms a request, which is the client's, not the server's."""
+    import http.client
     import os
     import socket
     import subprocess
     import tempfile
 
-    import httpx
     import orjson
     from websockets.sync.client import connect
 
@@ -206,57 +216,79 @@ def server_rows(sizes: list[int], repeat: int, grow: bool = True) -> list[dict[s
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    rows = []
+    rows: dict[str, list[dict[str, Any]]] = {route: [] for route in ROUTES}
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port), "--data-dir", tmp],
                                 cwd=Path(__file__).resolve().parents[1], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, env={**os.environ, "GENAISYS_SEED_EXAMPLES": "0",
                                                            # steady state: no gradio import in the background
                                                            "GENAISYS_DEMO_WARMUP": "0"})
+        http_ = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as http:
-                for _ in range(600):
-                    try:
-                        http.get("/api/health")
-                        break
-                    except httpx.TransportError:
-                        time.sleep(0.05)
+            def call(method: str, path: str, body: Any = None) -> Any:
+                http_.request(method, path, body=None if body is None else orjson.dumps(body),
+                              headers={"content-type": "application/json"})
+                response = http_.getresponse()
+                data = response.read()
+                if response.status >= 300:
+                    raise SystemExit(f"{method} {path}: {response.status} {data[:300]!r}")
+                return orjson.loads(data)
 
-                def through_server(doc: dict[str, Any]) -> None:
-                    # the client's JSON is orjson, as a browser's is native code: the rows
-                    # measure the server, not Python's json module on the client's side
-                    body = orjson.dumps({"document": doc})
-                    events = http.post("/api/runs", content=body, headers={"content-type": "application/json"}
-                                       ).raise_for_status().json()["events_url"]
-                    with connect(f"ws://127.0.0.1:{port}{events}", open_timeout=120, max_size=None) as ws:
-                        while orjson.loads(ws.recv(timeout=600))[-1]["type"] != "run_finished":
-                            pass  # each message is a list of events; run_finished ends the last
+            for _ in range(600):
+                try:
+                    call("GET", "/api/health")
+                    break
+                except OSError:
+                    http_.close()
+                    time.sleep(0.05)
+            values = iter(range(10**9))
 
-                def pair(n: int) -> tuple[float, float]:
-                    """Best of ``repeat`` runs of an ``n``-node chain, bare and through the server."""
-                    doc = concat_chain(n, grow=grow)
-                    fresh = iter([concat_chain(n, seed=f"s{n}-{i}-{grow}", grow=grow) for i in range(repeat + 1)])
+            def through_api(graph_id: str) -> str:
+                ran = call("POST", f"/api/graphs/{graph_id}/run", {"inputs": {"n0": f"v{next(values)}"}, "timeout_s": 600})
+                if ran["status"] != "succeeded":
+                    raise SystemExit(f"the served run ended {ran['status']}: {ran.get('error')}")
+                return ran["run_id"]
 
-                    def bare(doc: dict[str, Any] = doc, n: int = n) -> None:
-                        Executor(registry, ResultCache(max_entries=n * 2), backend=_NO_BACKEND).run(doc)
+            def through_canvas(doc: dict[str, Any]) -> None:
+                events = call("POST", "/api/runs", {"document": doc})["events_url"]
+                with connect(f"ws://127.0.0.1:{port}{events}", open_timeout=120, max_size=None) as ws:
+                    while orjson.loads(ws.recv(timeout=600))[-1]["type"] != "run_finished":
+                        pass  # each message is a list of events; run_finished ends the last
 
-                    through_server(next(fresh))  # warm: the first request imports and caches
-                    # every server run is of a new chain, so all its nodes run, as the bare engine's do
-                    return best(bare, repeat), best(lambda fresh=fresh: through_server(next(fresh)), repeat)
+            def measure(n: int) -> dict[str, float]:
+                """Best of ``repeat`` runs of an ``n``-node chain: bare, and by each route."""
+                doc = concat_chain(n, grow=grow)
+                graph_id = call("POST", "/api/graphs", {"document": doc})["id"]
+                fresh = iter([concat_chain(n, seed=f"s{n}-{i}-{grow}", grow=grow) for i in range(repeat + 1)])
 
-                # a run's fixed cost (the request, the websocket, its transactions), measured on
-                # a 2-node chain, is told apart from what each node adds
-                base_bare, base_server = pair(2)
-                for n in sizes:
-                    if n > MAX_NODES:
-                        continue
-                    t_bare, t_server = pair(n)
-                    per_bare, per_server = (t_bare - base_bare) / (n - 2), (t_server - base_server) / (n - 2)
-                    rows.append({"nodes": n, "bare_us_per_node": t_bare / n * 1e6, "server_us_per_node": t_server / n * 1e6,
-                                 "ratio": t_server / t_bare, "fixed_server_ms": base_server * 1e3,
-                                 "fixed_bare_ms": base_bare * 1e3, "bare_us_per_added_node": per_bare * 1e6,
-                                 "server_us_per_added_node": per_server * 1e6, "added_node_ratio": per_server / per_bare})
+                def bare(doc: dict[str, Any] = doc, n: int = n) -> None:
+                    Executor(registry, ResultCache(max_entries=n * 2), backend=_NO_BACKEND).run(doc)
+
+                ran = call("GET", f"/api/runs/{through_api(graph_id)}")  # warm: the first request imports and caches
+                through_canvas(next(fresh))
+                times = {"bare": best(bare, repeat), "api": best(lambda: through_api(graph_id), repeat),
+                         "canvas": best(lambda fresh=fresh: through_canvas(next(fresh)), repeat)}
+                statuses = {r["status"] for r in call("GET", f"/api/runs/{through_api(graph_id)}")["nodes"]}
+                if statuses != {"succeeded"} or len(ran["nodes"]) != n:  # none answered by the cache
+                    raise SystemExit(f"a served {n}-node run's nodes ended {statuses}, not all succeeded")
+                return times
+
+            # a run's fixed cost, measured on a 2-node chain, is told apart from what each node adds
+            base = measure(2)
+            for n in sizes:
+                if n > MAX_NODES:
+                    continue
+                t = measure(n)
+                per_bare = (t["bare"] - base["bare"]) / (n - 2)
+                for route in ROUTES:
+                    per_server = (t[route] - base[route]) / (n - 2)
+                    rows[route].append({
+                        "nodes": n, "bare_us_per_node": t["bare"] / n * 1e6, "server_us_per_node": t[route] / n * 1e6,
+                        "ratio": t[route] / t["bare"], "fixed_server_ms": base[route] * 1e3,
+                        "fixed_bare_ms": base["bare"] * 1e3, "bare_us_per_added_node": per_bare * 1e6,
+                        "server_us_per_added_node": per_server * 1e6, "added_node_ratio": per_server / per_bare})
         finally:
+            http_.close()
             proc.terminate()
             proc.wait(30)
     return rows
@@ -294,17 +326,18 @@ def main() -> None:
         print(f"{r['graph']:22} {r['nodes_run'] or '':>9} {r['us_per_node']:12.2f}")
     served = {label: server_rows(args.sizes, max(3, args.repeat // 2), grow=grow)
               for label, grow in (("growing", True), ("constant", False))}
-    for label, rows_ in served.items():
-        print(f"\n{'concat chain':14} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   "
-              f"(outputs {label}; µs per node, the run's fixed cost included)")
-        for r in rows_:
-            print(f"{'':14} {r['nodes']:>6} {r['bare_us_per_node']:12.1f} {r['server_us_per_node']:12.1f} {r['ratio']:6.2f}")
-        if rows_:
-            print(f"{'each node more':14} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   "
-                  f"(µs per node past a 2-node run: {rows_[0]['fixed_bare_ms']:.2f} ms bare, {rows_[0]['fixed_server_ms']:.2f} ms served)")
+    for label, routes in served.items():
+        for route, rows_ in routes.items():
+            print(f"\n{ROUTES[route]} (outputs {label}; µs per node, the run's fixed cost included)")
+            print(f"{'':14} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}")
             for r in rows_:
-                print(f"{'':14} {r['nodes']:>6} {r['bare_us_per_added_node']:12.1f} {r['server_us_per_added_node']:12.1f} "
-                      f"{r['added_node_ratio']:6.2f}")
+                print(f"{'':14} {r['nodes']:>6} {r['bare_us_per_node']:12.1f} {r['server_us_per_node']:12.1f} {r['ratio']:6.2f}")
+            if rows_:
+                print(f"{'each node more':14} {'nodes':>6} {'bare engine':>12} {'server path':>12} {'ratio':>6}   "
+                      f"(past a 2-node run: {rows_[0]['fixed_bare_ms']:.2f} ms bare, {rows_[0]['fixed_server_ms']:.2f} ms served)")
+                for r in rows_:
+                    print(f"{'':14} {r['nodes']:>6} {r['bare_us_per_added_node']:12.1f} {r['server_us_per_added_node']:12.1f} "
+                          f"{r['added_node_ratio']:6.2f}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "benchmark": "executor_overhead",
@@ -313,6 +346,7 @@ def main() -> None:
         "goal_us_per_node": 20,
         "rows": rows,
         "subgraphs": subgraphs,
+        "server_routes": ROUTES,
         "server_path": served["growing"],
         "server_path_constant_outputs": served["constant"],
     }, indent=2))
