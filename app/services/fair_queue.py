@@ -17,6 +17,11 @@ class FairQueue:
 
     ``reserve`` (before the run's row is committed) and ``put`` (after) hold a place in the
     line between them, so two requests at once cannot both take the last one.
+
+    A run that would wait for nobody (every line empty, a worker idle) skips the line:
+    ``claim`` holds an idle worker for it, its row is committed as started, and ``hand``
+    gives it to that worker, which takes it before any line. So a run on an idle studio is
+    recorded once, not recorded queued and then started in a second transaction.
     """
 
     def __init__(self, limit: int) -> None:
@@ -28,6 +33,11 @@ class FairQueue:
         self._owner_of: dict[str, str | None] = {}
         self._ticks = itertools.count()
         self._closed = False
+        self._idle = 0
+        """Workers waiting in ``take``."""
+        self._claimed = 0
+        """Idle workers held by ``claim`` for a run not handed yet."""
+        self._handed: deque[str] = deque()
 
     def waiting(self, owner: str | None) -> int:
         with self._cond:
@@ -54,24 +64,54 @@ class FairQueue:
             self._owner_of[run_id] = owner
             self._cond.notify()
 
-    def take(self) -> str | None:
-        """The next run to start, waiting for one; None once closed and empty."""
+    def claim(self) -> bool:
+        """Hold an idle worker for a run about to be recorded as started, if no run waits and
+        a worker is idle; then ``hand`` (or, if the run was not recorded, ``unclaim``) follows."""
         with self._cond:
-            while True:
-                ready = [
-                    (self._last_start.get(o, -1), line[0][0], o) for o, line in self._lines.items()
-                ]
-                if ready:  # the owner whose last start is oldest; among equals, the longest waiting
-                    owner = min(ready, key=lambda r: r[:2])[2]
-                    _, run_id = self._lines[owner].popleft()
-                    if not self._lines[owner]:
-                        del self._lines[owner]
-                    del self._owner_of[run_id]
-                    self._last_start[owner] = next(self._ticks)
-                    return run_id
-                if self._closed:
-                    return None
-                self._cond.wait()
+            if self._lines or self._reserved or self._closed or self._idle <= self._claimed:
+                return False
+            self._claimed += 1
+            return True
+
+    def unclaim(self) -> None:
+        with self._cond:
+            self._claimed -= 1
+            self._cond.notify()  # a worker held back for the claim may take a waiting run
+
+    def hand(self, owner: str | None, run_id: str) -> None:
+        """Give the claimed worker its run (recorded as started)."""
+        with self._cond:
+            self._claimed -= 1
+            self._handed.append(run_id)
+            self._last_start[owner] = next(self._ticks)
+            self._cond.notify()
+
+    def take(self) -> str | None:
+        """The next run to start (or, handed over, started), waiting for one; None once closed
+        and empty."""
+        with self._cond:
+            self._idle += 1
+            try:
+                while True:
+                    if self._handed:
+                        return self._handed.popleft()
+                    ready = [
+                        (self._last_start.get(o, -1), line[0][0], o) for o, line in self._lines.items()
+                    ]
+                    if ready and self._idle > self._claimed:  # a worker no claim is waiting for
+                        # the owner whose last start is oldest; among equals, the longest waiting
+                        owner = min(ready, key=lambda r: r[:2])[2]
+                        _, run_id = self._lines[owner].popleft()
+                        if not self._lines[owner]:
+                            del self._lines[owner]
+                        del self._owner_of[run_id]
+                        self._last_start[owner] = next(self._ticks)
+                        return run_id
+                    if self._closed and not ready and not self._claimed:
+                        return None
+                    self._cond.wait()
+            finally:
+                self._idle -= 1
 
     def remove(self, run_id: str) -> bool:
         """Take a run out of its line before it starts; False if it is not waiting."""

@@ -35,6 +35,8 @@ class LiveRun:
     """The executor's ``RunResult`` once the run has ended."""
     replay: Any = None
     """A ``ReplayPlan`` when this run replays a stored one (past the cache, compared at the end)."""
+    started: bool = False
+    """Recorded as started when it was recorded (it skipped the line), so not started again."""
     cancel: CancelToken = field(default_factory=CancelToken)
     events: list[dict[str, Any]] = field(default_factory=list)
     unsaved: list[dict[str, Any]] = field(default_factory=list)

@@ -108,21 +108,29 @@ class RunManager:
         the result cache and ends with its verdicts in the run's provenance."""
         apply_inputs(checked, inputs)
         run_id = uuid.uuid4().hex
+        started = self._queue.claim()  # a worker is idle and nothing waits: the run starts now
         reserved = False
         try:
             with self.sessions() as session, session.begin():
                 owner_id = repo.record_run(  # as recorded: a run without one is its graph owner's
                     session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id, document=document,
                     inputs=inputs, owner_id=owner_id, provenance={"replay": replay.header()} if replay else None,
+                    status=RunStatus.RUNNING if started else RunStatus.QUEUED,
                     claimed_by=self.replica_id, lease_until=repo.lease_until(session, self.lease_s))
-                self._queue.reserve(owner_id)  # a full line rolls the row back
-                reserved = True
+                if not started:
+                    self._queue.reserve(owner_id)  # a full line rolls the row back
+                    reserved = True
         except BaseException:
+            if started:
+                self._queue.unclaim()
             if reserved:  # the commit failed after all
                 self._queue.release(owner_id)
             raise
-        self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, replay=replay)
-        self._queue.put(owner_id, run_id)
+        self._live[run_id] = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, replay=replay, started=started)
+        if started:
+            self._queue.hand(owner_id, run_id)
+        else:
+            self._queue.put(owner_id, run_id)
         return run_id
 
     def run_here(self, checked: CheckedGraph, inputs: dict[str, Any], *, document: dict[str, Any],
@@ -136,9 +144,9 @@ class RunManager:
         run_id = uuid.uuid4().hex
         with self.sessions() as session, session.begin():
             owner_id = repo.record_run(session, run_id=run_id, graph_id=graph_id, graph_version_id=graph_version_id,
-                                       document=document, inputs=inputs, owner_id=owner_id, claimed_by=self.replica_id,
-                                       lease_until=repo.lease_until(session, self.lease_s))
-        live = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, listener=listener)
+                                       document=document, inputs=inputs, owner_id=owner_id, status=RunStatus.RUNNING,
+                                       claimed_by=self.replica_id, lease_until=repo.lease_until(session, self.lease_s))
+        live = LiveRun(run_id, graph_id, checked, inputs, owner_id=owner_id, listener=listener, started=True)
         self._live[run_id] = live
         with self.leases.kept():  # a long run outlives its first lease; a server would settle it
             self._settle(live)
@@ -203,8 +211,9 @@ class RunManager:
             self._live.pop(run_id, None)
 
     def _execute(self, live: LiveRun) -> None:
-        with self.sessions() as session, session.begin():
-            repo.mark_run_started(session, run_id=live.id, replica_id=self.replica_id)
+        if not live.started:  # recorded queued: started now, if still ours to start
+            with self.sessions() as session, session.begin():
+                repo.mark_run_started(session, run_id=live.id, replica_id=self.replica_id)
 
         def on_event(event: Event) -> None:
             if live.listener is not None:

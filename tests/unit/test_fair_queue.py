@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -84,3 +85,44 @@ def test_take_waits_for_a_run_and_close_stops_it_once_the_lines_are_empty() -> N
     q.close()
     worker.join(60)
     assert not worker.is_alive() and got == ["a1", "b1"]
+
+
+def _idle_worker(q: FairQueue, got: list[str]) -> threading.Thread:
+    """A worker taking runs until the queue closes, once it waits in ``take``."""
+    worker = threading.Thread(target=lambda: got.extend(iter(q.take, None)))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while not q.claim():  # true once the worker waits: then this claim holds it
+        assert time.monotonic() < deadline, "the worker never waited in take"
+        time.sleep(0.01)
+    q.unclaim()
+    return worker
+
+
+def test_a_run_skips_the_line_only_when_nothing_waits_and_a_worker_is_idle() -> None:
+    q = FairQueue(limit=5)
+    assert q.claim() is False  # no worker waits
+    got: list[str] = []
+    worker = _idle_worker(q, got)
+    assert q.claim() is True  # the one idle worker is now held for this run
+    assert q.claim() is False  # and for no other
+    queued(q, "bob", "b1")  # a run recorded meanwhile waits: the held worker is not its
+    time.sleep(0.2)  # time enough to take it wrongly
+    assert q.waiting("bob") == 1
+    q.hand("alice", "a1")
+    q.close()
+    worker.join(60)
+    assert not worker.is_alive() and got == ["a1", "b1"]
+
+
+def test_a_claim_given_back_frees_its_worker_for_the_line() -> None:
+    q = FairQueue(limit=5)
+    got: list[str] = []
+    worker = _idle_worker(q, got)
+    assert q.claim() is True
+    queued(q, "bob", "b1")
+    q.unclaim()  # the run was not recorded after all
+    q.close()
+    worker.join(60)
+    assert not worker.is_alive() and got == ["b1"]
+    assert q.claim() is False  # closed
