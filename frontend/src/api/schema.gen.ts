@@ -421,7 +421,7 @@ export interface paths {
         };
         /**
          * Health
-         * @description Liveness: the server answers.
+         * @description Liveness: the server answers (on the event loop: a probe needs no thread).
          */
         get: operations["health_api_health_get"];
         put?: never;
