@@ -51,6 +51,7 @@ from storage.runs import (
     mark_run_started,
     record_artifact,
     record_run,
+    run_outcome,
 )
 from storage.shares import create_share, get_share, list_shares, resolve_share, revoke_share
 from storage.users import (
@@ -75,6 +76,7 @@ __all__ = [
     "create_graph",
     "create_run",
     "record_run",
+    "run_outcome",
     "create_share",
     "create_user",
     "finish_run",

@@ -111,6 +111,15 @@ def get_run(session: Session, *, run_id: str, owner_id: str | None = None) -> Ru
     return run
 
 
+def run_outcome(session: Session, *, run_id: str) -> tuple[str, dict[str, Any] | None, dict[str, Any] | None]:
+    """A run's status, outputs and error, and nothing else (``NotFound`` if there is no such
+    run): what a caller waiting for its end answers with, without its node results."""
+    found = session.execute(_OUTCOME, {"run": run_id}).one_or_none()
+    if found is None:
+        raise NotFound("run", run_id)
+    return found.status, found.outputs, found.error
+
+
 def list_runs(
     session: Session,
     *,
@@ -282,6 +291,7 @@ _ENDING = _RUNS.update().where(_RUNS.c.id == bindparam("run"),
 _FINISH = _ENDING.values(status=bindparam("status"), finished_at=bindparam("at"), error=bindparam("error"),
                          outputs=bindparam("outputs"))
 _FINISH_WITH_PROVENANCE = _FINISH.values(provenance=bindparam("provenance"))
+_OUTCOME = select(_RUNS.c.status, _RUNS.c.outputs, _RUNS.c.error).where(_RUNS.c.id == bindparam("run"))
 
 _KNOWN_RUNS = "genaisys.known_runs"
 """``session.info`` key: the runs this session has seen exist (runs are never deleted but with

@@ -311,3 +311,19 @@ def test_settled_nodes_are_stored_as_the_batch_path_stores_them(
     with sessions() as s:
         rows = {n.node_id: n for n in repo.get_run(s, run_id=fast).node_results}
     assert (rows["b"].outputs, rows["b"].status, len(rows)) == ({"text": "late"}, "failed", 2)
+
+
+def test_a_runs_outcome_is_its_status_outputs_and_error(
+    sessions: sessionmaker[Session], graph: tuple[Graph, GraphVersion]
+) -> None:
+    """What the graph-as-API route answers with for a run that ended before it looked."""
+    ok, failed = _run(sessions, graph, "run-ok"), _run(sessions, graph, "run-failed")
+    with sessions() as s, s.begin():
+        assert repo.run_outcome(s, run_id=ok) == ("queued", None, None)
+        repo.finish_run(s, run_id=ok, status="succeeded", outputs={"answer": {"text": "hi"}})
+        repo.finish_run(s, run_id=failed, status="failed", error={"code": "node_failed", "message": "no", "node_id": "a"})
+    with sessions() as s:
+        assert repo.run_outcome(s, run_id=ok) == ("succeeded", {"answer": {"text": "hi"}}, None)
+        assert repo.run_outcome(s, run_id=failed) == ("failed", None, {"code": "node_failed", "message": "no", "node_id": "a"})
+        with pytest.raises(NotFound):
+            repo.run_outcome(s, run_id="no-such-run")

@@ -228,8 +228,7 @@ async def run_graph(graph_id: str, body: GraphRun, registry: RegistryDep, runs: 
     if live is not None and live.ended is not None:  # as committed: no need to read it back
         status, outputs, error = live.ended
     else:
-        run = await asyncio.to_thread(_read_run, runs, run_id)
-        status, outputs, error = run.status, run.outputs, run.error
+        status, outputs, error = await asyncio.to_thread(_read_outcome, runs, run_id)
     result = GraphRunResult(run_id=run_id, status=status, outputs=outputs, error=error,
                             run_url=f"/api/runs/{run_id}", events_url=f"/api/runs/{run_id}/events")
     # built as the schema says, and sent as it is: the response model's second validation and
@@ -243,6 +242,6 @@ async def _drain(watcher: Watcher) -> None:
         pass
 
 
-def _read_run(runs: Any, run_id: str) -> Any:
+def _read_outcome(runs: Any, run_id: str) -> tuple[str, Any, Any]:
     with runs.sessions() as session:
-        return repo.get_run(session, run_id=run_id)
+        return repo.run_outcome(session, run_id=run_id)
