@@ -60,7 +60,7 @@ def _plan(table: Table, dialect: Dialect, keys: tuple[str, ...]) -> tuple[str, l
 def _converter(column_type: Any, dialect: Dialect) -> Convert:
     if dialect.name == "sqlite":
         if isinstance(column_type, UTCDateTime):
-            return _sqlite_datetime
+            return sqlite_datetime
         if isinstance(column_type, JSON) and column_type.none_as_null:
             return json_or_null
         if isinstance(column_type, Boolean):
@@ -68,7 +68,7 @@ def _converter(column_type: Any, dialect: Dialect) -> Convert:
     return column_type.dialect_impl(dialect).bind_processor(dialect)
 
 
-def _sqlite_datetime(value: datetime | None) -> str | None:
+def sqlite_datetime(value: datetime | None) -> str | None:
     """As ``UTCDateTime`` then SQLite's ``DATETIME`` write it: UTC, no offset, microseconds."""
     if value is None:
         return None
@@ -78,9 +78,21 @@ def _sqlite_datetime(value: datetime | None) -> str | None:
 
 
 def sqlite_time(ts: float | None) -> str | None:
-    """What ``_sqlite_datetime`` writes for the aware UTC datetime of the Unix time ``ts``, in
+    """What ``sqlite_datetime`` writes for the aware UTC datetime of the Unix time ``ts``, in
     one step (the run path's rows give their start as a Unix time)."""
     return datetime.fromtimestamp(ts, UTC).isoformat(" ", "microseconds")[:26] if ts else None
+
+
+def sqlite_driver(session: Session) -> Any | None:
+    """The session's own ``sqlite3`` connection, in its transaction, once the session's pending
+    objects are flushed; None on another database. The run path's per-run statements go to it
+    directly on SQLite: through SQLAlchemy, recording a run and ending it cost a 2-node run
+    0.39 ms of its 2.8 (served), its statements' own work a tenth of that."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return None
+    session.flush()
+    return connection.connection.driver_connection
 
 
 def json_or_null(value: Any) -> str | None:

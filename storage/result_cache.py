@@ -13,11 +13,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, bindparam, cast, delete, func, select, update
+from sqlalchemy import JSON, Table, cast, delete, func, select, update
 from sqlalchemy.orm import Session
 
+from storage.bulk import sqlite_datetime, sqlite_driver
 from storage.models import CacheEntry, CacheScope
-from storage.sqltypes import utcnow
+from storage.sqltypes import json_text, json_value, utcnow
 
 
 def _as_table(model: type[CacheEntry] | type[CacheScope]) -> Table:
@@ -130,11 +131,13 @@ def get_scope(session: Session, *, scope: str) -> CacheScope | None:
 
 
 _SCOPE_TABLE = _as_table(CacheScope)
-# one scope a statement (a run writes one, its graph's): a list parameter is expanded by
-# SQLAlchemy on every execution, which cost more than the statement
-_TOUCH_SCOPE = update(_SCOPE_TABLE).where(_SCOPE_TABLE.c.scope == bindparam("name")).values(updated_at=bindparam("now"))
-_READ_SCOPE = (select(_SCOPE_TABLE.c.signatures, _SCOPE_TABLE.c.cleared_at)
-               .where(_SCOPE_TABLE.c.scope == bindparam("name")))
+# SQLite's merge, one scope a statement (a run writes one, its graph's); ``cleared_at`` is
+# carried over as the text it is stored as
+_SQLITE_TOUCH_SCOPE = "UPDATE cache_scopes SET updated_at = ? WHERE scope = ?"
+_SQLITE_READ_SCOPE = "SELECT signatures, cleared_at FROM cache_scopes WHERE scope = ?"
+_SQLITE_PUT_SCOPE = ("INSERT INTO cache_scopes (scope, signatures, updated_at, cleared_at) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT (scope) DO UPDATE SET signatures = excluded.signatures, "
+                     "updated_at = excluded.updated_at, cleared_at = excluded.cleared_at")
 
 
 def put_scopes(session: Session, *, scopes: Mapping[str, Mapping[str, Any]]) -> None:
@@ -161,10 +164,11 @@ def put_scopes(session: Session, *, scopes: Mapping[str, Mapping[str, Any]]) -> 
             index_elements=["scope"], set_={"signatures": merged, "updated_at": statement.excluded.updated_at}), rows)
         session.flush()
         return
+    driver = sqlite_driver(session)  # three statements a run: SQLite's own driver, not SQLAlchemy's layers
+    assert driver is not None, "the result cache keeps its scopes in SQLite or PostgreSQL"
+    at = sqlite_datetime(now)
     for row in rows:
-        session.execute(_TOUCH_SCOPE, {"name": row["scope"], "now": now})  # the write lock, first
-        if (before := session.execute(_READ_SCOPE, {"name": row["scope"]}).first()) is not None:
-            row["signatures"] = {**(before[0] or {}), **row["signatures"]}
-            row["cleared_at"] = before[1]
-    _upsert(session, CacheScope, rows)
-    session.flush()
+        driver.execute(_SQLITE_TOUCH_SCOPE, (at, row["scope"]))  # the write lock, first
+        before = driver.execute(_SQLITE_READ_SCOPE, (row["scope"],)).fetchone()
+        signatures = row["signatures"] if before is None else {**(json_value(before[0]) if before[0] else {}), **row["signatures"]}
+        driver.execute(_SQLITE_PUT_SCOPE, (row["scope"], json_text(signatures), at, None if before is None else before[1]))

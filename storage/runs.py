@@ -9,20 +9,24 @@ document it ran.
 
 from __future__ import annotations
 
+import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Table, bindparam, func, literal_column, or_, select, update
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.engine.vocabulary import TERMINAL_RUN_STATUSES, FailureCode, NodeStatus, RunStatus
 from storage.artifacts import ArtifactRef, check_sha256
+from storage.bulk import json_or_null, sqlite_datetime, sqlite_driver
 from storage.claims import settling
 from storage.errors import InvalidRunState, NotFound
 from storage.models import Artifact, Graph, GraphVersion, NodeResult, Run, RunEventPage
-from storage.sqltypes import new_id, utcnow
+from storage.sqltypes import json_text, new_id, utcnow
 
 INTERRUPTED_ERROR: dict[str, Any] = {
     "code": FailureCode.INTERRUPTED,
@@ -66,35 +70,50 @@ def record_run(
     status = RunStatus(status)
     number = None
     graph_owner: str | None = None
+    driver = sqlite_driver(session)
     if graph_version_id is not None:  # its graph, number and owner in one row, never its document
-        found = session.execute(_VERSION_OWNER, {"version": graph_version_id}).one_or_none()
+        found = _one(session, driver, _VERSION_OWNER, graph_version_id)
         if found is None:
             raise NotFound("graph version", graph_version_id)
-        if graph_id is not None and graph_id != found.graph_id:
+        if graph_id is not None and graph_id != found[0]:
             raise ValueError(
-                f"graph version {graph_version_id!r} belongs to graph {found.graph_id!r}, "
+                f"graph version {graph_version_id!r} belongs to graph {found[0]!r}, "
                 f"not {graph_id!r}"
             )
-        graph_id, number, graph_owner = found.graph_id, found.number, found.owner_id
+        graph_id, number, graph_owner = found
     elif graph_id is not None:
-        row = session.execute(_GRAPH_OWNER, {"graph": graph_id}).one_or_none()
+        row = _one(session, driver, _GRAPH_OWNER, graph_id)
         if row is None:
             raise NotFound("graph", graph_id)
-        graph_owner = row.owner_id
+        graph_owner = row[0]
     if owner_id is None and graph_id is not None:  # e.g. a demo's run: its graph's owner keeps it
         owner_id = graph_owner
     now = utcnow()
+    started = now if status is RunStatus.RUNNING else None
     try:
-        session.execute(_INSERT_RUN, {
-            "id": run_id, "graph_id": graph_id, "graph_version_id": graph_version_id, "graph_version_number": number,
-            "document": document, "inputs": inputs or {}, "status": status.value, "created_at": now,
-            "started_at": now if status is RunStatus.RUNNING else None, "finished_at": None, "error": None,
-            "outputs": None, "provenance": provenance, "owner_id": owner_id, "claimed_by": claimed_by,
-            "lease_until": lease_until,
-        })
-    except IntegrityError:
+        if driver is not None:
+            driver.execute(_SQLITE_RECORD, (
+                run_id, graph_id, graph_version_id, number, json_text(document), json_text(inputs or {}), status.value,
+                sqlite_datetime(now), sqlite_datetime(started), json_or_null(provenance), owner_id, claimed_by,
+                sqlite_datetime(lease_until)))
+        else:
+            session.execute(_INSERT_RUN, {
+                "id": run_id, "graph_id": graph_id, "graph_version_id": graph_version_id,
+                "graph_version_number": number, "document": document, "inputs": inputs or {}, "status": status.value,
+                "created_at": now, "started_at": started, "finished_at": None, "error": None, "outputs": None,
+                "provenance": provenance, "owner_id": owner_id, "claimed_by": claimed_by, "lease_until": lease_until,
+            })
+    except (IntegrityError, sqlite3.IntegrityError):
         raise ValueError(f"run {run_id!r} already exists; pick another run id") from None
     return owner_id
+
+
+def _one(session: Session, driver: Any, statement: Any, key: str) -> Sequence[Any] | None:
+    """The one row a lookup by ``key`` finds (None if none), on SQLite from its own driver."""
+    if driver is not None:
+        found: Sequence[Any] | None = driver.execute(_SQLITE_SQL[statement], (key,)).fetchone()
+        return found
+    return session.execute(statement, {"key": key}).one_or_none()
 
 
 def get_run(session: Session, *, run_id: str, owner_id: str | None = None) -> Run:
@@ -182,10 +201,16 @@ def finish_run(
     wanted = RunStatus(status)
     if wanted not in TERMINAL_RUN_STATUSES:
         raise ValueError(f"{wanted.value!r} is not a final run status")
-    params = {"run": run_id, "status": wanted.value, "at": finished_at or utcnow(), "error": error,
-              "outputs": outputs, "provenance": provenance}
-    changed = session.execute(_FINISH if provenance is None else _FINISH_WITH_PROVENANCE, params)
-    if int(changed.rowcount) == 1:  # type: ignore[attr-defined]
+    at = finished_at or utcnow()
+    if (driver := sqlite_driver(session)) is not None:
+        row = (wanted.value, sqlite_datetime(at), json_or_null(error), json_or_null(outputs))
+        changed = (driver.execute(_SQLITE_FINISH, (*row, run_id)) if provenance is None else
+                   driver.execute(_SQLITE_FINISH_WITH_PROVENANCE, (*row, json_or_null(provenance), run_id)))
+    else:
+        changed = session.execute(_FINISH if provenance is None else _FINISH_WITH_PROVENANCE, {
+            "run": run_id, "status": wanted.value, "at": at, "error": error, "outputs": outputs,
+            "provenance": provenance})
+    if int(changed.rowcount) == 1:
         session.info.setdefault(_KNOWN_RUNS, set()).add(run_id)
         return
     raise InvalidRunState(run_id, _status_of(session, run_id), wanted.value)
@@ -274,8 +299,19 @@ the row among the session's objects) cost a no-change re-run more than its twelv
 _TERMINAL = [s.value for s in TERMINAL_RUN_STATUSES]
 _INSERT_RUN = _RUNS.insert()
 _VERSION_OWNER = (select(GraphVersion.graph_id, GraphVersion.number, Graph.owner_id)
-                  .join(Graph, Graph.id == GraphVersion.graph_id).where(GraphVersion.id == bindparam("version")))
-_GRAPH_OWNER = select(Graph.id, Graph.owner_id).where(Graph.id == bindparam("graph"))
+                  .join(Graph, Graph.id == GraphVersion.graph_id).where(GraphVersion.id == bindparam("key")))
+_GRAPH_OWNER = select(Graph.owner_id).where(Graph.id == bindparam("key"))
+
+# The same statements for SQLite's own driver (``storage.bulk.sqlite_driver``), its values
+# converted as SQLAlchemy's column types write them (``tests/storage/test_storage_runs.py``
+# pins that both ways store the same row).
+_SQLITE_SQL = {statement: str(statement.compile(dialect=sqlite_dialect())) for statement in (_VERSION_OWNER, _GRAPH_OWNER)}
+_SQLITE_RECORD = ("INSERT INTO runs (id, graph_id, graph_version_id, graph_version_number, document, inputs, status, "
+                  "created_at, started_at, provenance, owner_id, claimed_by, lease_until, cancel_requested) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")
+_SQLITE_FINISH = (f"UPDATE runs SET status = ?, finished_at = ?, error = ?, outputs = ? "
+                  f"WHERE id = ? AND status NOT IN ({', '.join(repr(s) for s in _TERMINAL)})")
+_SQLITE_FINISH_WITH_PROVENANCE = _SQLITE_FINISH.replace("outputs = ? ", "outputs = ?, provenance = ? ")
 
 # The run path's compare-and-set updates, built once (building them took longer than running
 # them, on a run of a few nodes): the run's id as ``run``, the time as ``at``.

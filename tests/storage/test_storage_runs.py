@@ -327,3 +327,37 @@ def test_a_runs_outcome_is_its_status_outputs_and_error(
         assert repo.run_outcome(s, run_id=failed) == ("failed", None, {"code": "node_failed", "message": "no", "node_id": "a"})
         with pytest.raises(NotFound):
             repo.run_outcome(s, run_id="no-such-run")
+
+
+def test_a_run_recorded_and_ended_by_the_run_path_is_stored_as_sqlalchemy_stores_it(
+    sessions: sessionmaker[Session], graph: tuple[Graph, GraphVersion]
+) -> None:
+    """``record_run`` and ``finish_run`` write through SQLite's own driver (SQLAlchemy's layers
+    cost a small run more than its statements): every column of the row, as stored, is what
+    SQLAlchemy's column types write for the same values (on PostgreSQL both are SQLAlchemy's)."""
+    from sqlalchemy import text
+
+    from storage import runs as run_repo
+
+    lease = datetime(2026, 12, 8, 3, 4, 5, 678901, tzinfo=UTC)
+    given = {"graph_id": graph[0].id, "graph_version_id": graph[1].id, "document": {"nodes": [{"id": "é"}]},
+             "inputs": {"q": "hello\u2028"}, "status": "running", "owner_id": None, "provenance": {"replay": {"of": "r0"}},
+             "claimed_by": "replica-1", "lease_until": lease}
+    ended = {"status": "failed", "error": {"code": "node_failed", "message": "no"}, "outputs": {"a": [1, 2.5, None]},
+             "provenance": {"python": "3.11", "cache": {"a": {"status": "failed"}}}}
+    with sessions() as s, s.begin():
+        repo.record_run(s, run_id="by-run-path", **given)
+        repo.finish_run(s, run_id="by-run-path", **ended)
+        first = repo.get_run(s, run_id="by-run-path")
+        s.execute(run_repo._INSERT_RUN, {  # the same run, by SQLAlchemy's own statements
+            "id": "by-sqlalchemy", **given, "graph_version_number": 1, "created_at": first.created_at,
+            "started_at": first.started_at, "finished_at": None, "error": None, "outputs": None})
+        s.execute(run_repo._FINISH_WITH_PROVENANCE, {"run": "by-sqlalchemy", "at": first.finished_at, **ended})
+    with sessions() as s:
+        stored = {run: dict(s.execute(text("SELECT * FROM runs WHERE id = :id"), {"id": run}).mappings().one())
+                  for run in ("by-run-path", "by-sqlalchemy")}
+        for columns in stored.values():
+            columns.pop("id")
+        assert stored["by-run-path"] == stored["by-sqlalchemy"]
+        run = repo.get_run(s, run_id="by-run-path")
+        assert (run.lease_until, run.inputs, run.outputs, run.graph_version_number) == (lease, given["inputs"], ended["outputs"], 1)
