@@ -221,3 +221,27 @@ def test_texts_no_database_can_store_are_refused_before_any_write(
         assert repo.list_graphs(s)[1] == 1
         assert [v.number for v in repo.list_versions(s, graph_id=graph_id)] == [1]
         repo.create_graph(s, name="N" * 200, description="é" * 5000, document=document("x"))
+
+
+def test_the_version_a_run_reads_is_the_latest_or_the_one_asked_and_never_a_hidden_graphs(
+    sessions: sessionmaker[Session],
+) -> None:
+    """``version_to_run`` (one query; on SQLite, of its own driver) answers what ``get_graph``
+    and ``get_version`` would, and refuses as they do."""
+    with sessions() as s, s.begin():
+        graph, first = repo.create_graph(s, name="Notes", description="", document=document("v1"))
+        second = repo.save_version(s, graph_id=graph.id, document=document("v2"), based_on=1, message="")
+        gid = graph.id
+    with sessions() as s:
+        assert repo.version_to_run(s, graph_id=gid) == (second.id, document("v2"))
+        assert repo.version_to_run(s, graph_id=gid, number=1) == (first.id, document("v1"))
+        with pytest.raises(NotFound, match="graph version"):
+            repo.version_to_run(s, graph_id=gid, number=3)
+        with pytest.raises(NotFound, match="graph"):
+            repo.version_to_run(s, graph_id=gid, owner_id="someone-else")
+        with pytest.raises(NotFound, match="graph"):
+            repo.version_to_run(s, graph_id="no-such-graph")
+    with sessions() as s, s.begin():
+        repo.soft_delete_graph(s, graph_id=gid)
+    with sessions() as s, pytest.raises(NotFound, match="deleted"):
+        repo.version_to_run(s, graph_id=gid)
