@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from storage.bulk import insert_rows, json_or_null, sqlite_time
+from storage.bulk import insert_rows, json_or_null, sqlite_driver, sqlite_time
 from storage.models import NodeResult
 from storage.runs import _require_run, _table
 
@@ -180,14 +180,12 @@ def add_settled(session: Session, *, run_id: str, nodes: Sequence[Settled]) -> i
     ``store_node_results``'s way. Returns how many were written."""
     if not nodes:
         return 0
-    connection = session.connection()
-    if connection.dialect.name != "sqlite":
+    if (driver := sqlite_driver(session)) is None:
         return store_node_results(session, run_id=run_id, results=[n.as_row() for n in nodes])
     _require_run(session, run_id)
-    session.flush()
     params = [(run_id, n.node_id, n.type, n.status, n.reason, n.cache_key, sqlite_time(n.started_at), n.duration_s,
                json_or_null(n.outputs), json_or_null(n.error), json_or_null(n.provenance)) for n in nodes]
-    if connection.exec_driver_sql(_SQLITE_SETTLED, params).rowcount == len(nodes):  # summed over the rows
+    if driver.executemany(_SQLITE_SETTLED, params).rowcount == len(nodes):  # summed over the rows
         return len(nodes)
     # a node had a row already: merged (those inserted just now merge with themselves)
     return store_node_results(session, run_id=run_id, results=[n.as_row() for n in nodes])
